@@ -1,0 +1,1 @@
+"""The runners: segmenting, extraction, cache, training, evaluation, results, leaderboard."""

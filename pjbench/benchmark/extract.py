@@ -1,0 +1,224 @@
+"""Extraction: audio -> segments -> encoder -> HDF5 cache, batched across recordings and resumable.
+
+Decoding runs in DataLoader workers, overlapping the encoder; segments of several
+recordings fill one batch; each recording is written as soon as all its segments are
+embedded. Bad recordings (missing, undecodable, too short, silent) are logged and
+recorded in the cache as skipped, never zero-filled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from torch.utils.data import Dataset as TorchDataset
+from tqdm import tqdm
+
+from .. import __version__
+from ..audio import AudioError, load_audio
+from ..datasets.base import Dataset, Recording
+from ..encoders.base import Encoder
+from ..paths import cache_dir
+from .cache import CacheWriter, config_hash
+from .segments import SegmentConfig, SilentError, TooShortError, segment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    segments: SegmentConfig = field(default_factory=SegmentConfig)
+    layer: str = "last"  # "last", "all", or a layer index
+    batch_size: int = 16  # segments per encoder call
+    device: str = "auto"
+    workers: int = 1  # decoding processes
+
+
+@dataclass
+class ExtractReport:
+    cache_path: Path
+    extracted: int = 0
+    already_done: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA device")
+    return torch.device(device)
+
+
+def cache_config(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig) -> dict[str, Any]:
+    """Everything that changes the cached numbers, and nothing else (not batch size or device)."""
+    return {
+        "dataset": dataset.name,
+        "encoder": encoder.meta.to_dict(),
+        "segments": asdict(cfg.segments),
+        "layer": cfg.layer,
+    }
+
+
+def cache_path_for(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig, root: Path | None = None) -> Path:
+    h = config_hash(cache_config(dataset, encoder, cfg))
+    return (root or cache_dir()) / dataset.name / f"{encoder.meta.name}-{h}.h5"
+
+
+class _Decoded(TorchDataset):
+    def __init__(self, recordings: list[Recording], sample_rate: int, seg_cfg: SegmentConfig) -> None:
+        self.recordings, self.sample_rate, self.seg_cfg = recordings, sample_rate, seg_cfg
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        rec = self.recordings[i]
+        try:
+            audio = load_audio(rec.path, self.sample_rate)
+            segs = segment(audio, self.sample_rate, self.seg_cfg)
+        except (AudioError, TooShortError, SilentError) as err:
+            return {"index": i, "error": f"{rec.path}: {err}" if not str(err).startswith(str(rec.path)) else str(err)}
+        return {"index": i, "segments": torch.from_numpy(segs.audio), "last": segs.last_seconds, "duration": len(audio) / self.sample_rate}
+
+
+def _select_layers(emb: torch.Tensor, layer: str) -> torch.Tensor:
+    if layer == "all":
+        return emb
+    idx = emb.shape[1] - 1 if layer == "last" else int(layer) % emb.shape[1]
+    return emb[:, idx : idx + 1]
+
+
+def _source_stat(path: Path) -> tuple[int, float]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime
+
+
+def extract(
+    dataset: Dataset,
+    encoder: Encoder,
+    cfg: ExtractConfig | None = None,
+    cache_root: Path | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> ExtractReport:
+    """Embed every recording of ``dataset`` into its cache; ``stop_after`` (tests) simulates an interruption."""
+    cfg = cfg or ExtractConfig()
+    device = resolve_device(cfg.device)
+    encoder.to(device)
+    meta = encoder.meta
+    conf = cache_config(dataset, encoder, cfg)
+    path = cache_path_for(dataset, encoder, cfg, cache_root)
+    attrs = {
+        "encoder": meta.name,
+        "revision": meta.revision,
+        "config_hash": config_hash(conf),
+        "config": json.dumps(conf, sort_keys=True),
+        "sample_rate": meta.sample_rate,
+        "frame_rate": meta.frame_rate,
+        "segment_seconds": cfg.segments.seconds,
+        "max_segments": cfg.segments.max_segments,
+        "pjbench_version": __version__,
+    }
+    report = ExtractReport(cache_path=path)
+    writer = CacheWriter(path, attrs)
+    start = time.perf_counter()
+    try:
+        todo = []
+        for rec in dataset.recordings:
+            if not rec.path.is_file():
+                reason = f"{rec.path}: file not found"
+                report.skipped[rec.id] = reason
+                writer.skip(rec.id, reason)
+                continue
+            if writer.complete(rec.id, *_source_stat(rec.path)):
+                report.already_done += 1
+            else:
+                todo.append(rec)
+        if report.already_done:
+            log.info("%d recordings already in %s; extracting %d", report.already_done, path, len(todo))
+        loader = DataLoader(
+            _Decoded(todo, meta.sample_rate, cfg.segments),
+            batch_size=None,
+            num_workers=cfg.workers,
+            pin_memory=device.type == "cuda",
+            prefetch_factor=4 if cfg.workers else None,
+        )
+        autocast = torch.autocast("cuda", dtype=torch.float16) if device.type == "cuda" else nullcontext()
+        pending: list[tuple[Recording, dict[str, Any]]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            batch = torch.cat([item["segments"] for _, item in pending])
+            outs = []
+            with torch.inference_mode(), autocast:
+                for i in range(0, len(batch), cfg.batch_size):
+                    chunk = batch[i : i + cfg.batch_size].to(device, non_blocking=True)
+                    outs.append(_select_layers(encoder.embed(chunk), cfg.layer).float().cpu())
+            emb = torch.cat(outs).numpy()
+            _check_shape(emb, meta, cfg)
+            offset = 0
+            for rec, item in pending:
+                n = len(item["segments"])
+                part = emb[offset : offset + n]
+                offset += n
+                if not np.all(np.isfinite(part)):
+                    reason = f"{rec.path}: the encoder produced NaN or infinite values"
+                    report.skipped[rec.id] = reason
+                    writer.skip(rec.id, reason)
+                    continue
+                writer.write(rec.id, part, item["last"], *_source_stat(rec.path), duration=item["duration"])
+                report.extracted += 1
+                report.audio_seconds += item["duration"]
+            pending.clear()
+
+        bar = tqdm(total=len(todo), desc=f"extract {meta.name}", unit="rec", disable=not progress)
+        queued = 0
+        for item in loader:
+            rec = todo[item["index"]]
+            if "error" in item:
+                log.warning("skipping %s", item["error"])
+                report.skipped[rec.id] = item["error"]
+                writer.skip(rec.id, item["error"])
+            else:
+                pending.append((rec, item))
+                queued += len(item["segments"])
+                if queued >= cfg.batch_size:
+                    flush()
+                    queued = 0
+            bar.update()
+            if stop_after is not None and report.extracted >= stop_after:
+                raise KeyboardInterrupt(f"stopped after {stop_after} recordings (test hook)")
+        flush()
+        bar.close()
+    finally:
+        report.wall_seconds = time.perf_counter() - start
+        writer.close()
+    if report.skipped:
+        log.warning("%d recordings skipped; reasons are stored in %s under /skipped", len(report.skipped), path)
+    return report
+
+
+def _check_shape(emb: np.ndarray, meta: Any, cfg: ExtractConfig) -> None:
+    expected_frames = meta.frames_per_segment(cfg.segments.seconds)
+    if emb.shape[2] != expected_frames or emb.shape[3] != meta.dim:
+        raise RuntimeError(
+            f"encoder {meta.name} returned frames x dim {emb.shape[2]} x {emb.shape[3]}, "
+            f"but declares {expected_frames} x {meta.dim} ({meta.frame_rate} Hz, {cfg.segments.seconds} s)"
+        )

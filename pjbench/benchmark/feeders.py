@@ -1,0 +1,89 @@
+"""Turn task examples into model inputs, streamed from the embedding cache.
+
+``SegmentFeeder`` reads each batch's recordings from the open HDF5 file (bounded memory:
+one batch at a time) and packs only real segments; ``PooledFeeder`` computes each
+recording's mean and standard deviation over its real frames once (a few KB per
+recording) and feeds those to a linear probe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..heads import ConvAttentionProbe, PooledLinearProbe
+from ..tasks import Example, Task
+from .cache import CachedRecording, CacheReader
+
+
+class Feeder(Protocol):
+    def make_model(self, task: Task) -> nn.Module: ...
+
+    def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]: ...
+
+
+def _real_frames(rec: CachedRecording, frame_rate: float) -> np.ndarray:
+    """All frames of real audio, (frames, layers, dim): the padded tail of the last segment is left out."""
+    emb = rec.embeddings.astype(np.float32)  # (S, L, T, D)
+    last = min(int(np.ceil(rec.last_segment_seconds * frame_rate)), emb.shape[2])
+    parts = [emb[i] for i in range(rec.n_segments - 1)] + [emb[rec.n_segments - 1][:, :last]]
+    return np.concatenate(parts, axis=1).transpose(1, 0, 2)
+
+
+class SegmentFeeder:
+    def __init__(self, reader: CacheReader, max_segments: int = 30) -> None:
+        self.reader = reader
+        self.max_segments = max_segments
+        first = reader.get(reader.ids()[0]).embeddings
+        self.n_layers, self.frames, self.dim = first.shape[1:]
+
+    def make_model(self, task: Task) -> nn.Module:
+        frames = self.frames * (2 if task.kind == "pairwise" else 1)
+        return ConvAttentionProbe(frames, self.dim, task.n_classes, max_segments=self.max_segments, n_layers=self.n_layers)
+
+    def _segments(self, ex: Example) -> np.ndarray:
+        recs = [self.reader.get(i).embeddings[: self.max_segments] for i in ex.ids]
+        if len(recs) == 1:
+            return recs[0]
+        # a ranking pair: segment i of A beside segment i of B along the frame axis (the paper's
+        # design); only segments both recordings have, so no zero-filled half is ever compared
+        n = min(len(r) for r in recs)
+        return np.concatenate([r[:n] for r in recs], axis=2)
+
+    def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
+        for start in range(0, len(examples), batch_size):
+            chunk = examples[start : start + batch_size]
+            segs, batch_index, position = [], [], []
+            for b, ex in enumerate(chunk):
+                s = self._segments(ex)
+                segs.append(s)
+                batch_index += [b] * len(s)
+                position += list(range(len(s)))
+            x = torch.from_numpy(np.concatenate(segs)).to(device=device, dtype=torch.float32)
+            bi = torch.tensor(batch_index, device=device)
+            pos = torch.tensor(position, device=device)
+            yield (x, bi, pos, len(chunk)), chunk
+
+
+class PooledFeeder:
+    def __init__(self, reader: CacheReader, ids: list[str], train_ids: list[str]) -> None:
+        self.features: dict[str, np.ndarray] = {}
+        for rec_id in ids:
+            frames = _real_frames(reader.get(rec_id), reader.frame_rate)  # (T, L, D)
+            self.features[rec_id] = np.concatenate([frames.mean(0), frames.std(0)], axis=-1).reshape(-1)
+        train = np.stack([self.features[i] for i in train_ids])
+        self.mean, self.std = train.mean(0), train.std(0) + 1e-6  # standardised with training statistics only
+        self.dim = train.shape[1]
+
+    def make_model(self, task: Task) -> nn.Module:
+        return PooledLinearProbe(self.dim * (2 if task.kind == "pairwise" else 1), task.n_classes)
+
+    def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
+        for start in range(0, len(examples), batch_size):
+            chunk = examples[start : start + batch_size]
+            rows = [np.concatenate([(self.features[i] - self.mean) / self.std for i in ex.ids]) for ex in chunk]
+            yield (torch.from_numpy(np.stack(rows)).to(device=device, dtype=torch.float32),), chunk

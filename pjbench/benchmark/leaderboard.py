@@ -1,0 +1,87 @@
+"""The leaderboard: per dataset, encoders (and heads) as rows, task metrics as mean ± 95% CI."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from .published import reference_rows
+from .results import TaskResult
+
+# (task, metric) columns in display order; a task's columns appear when it has results
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("expertise-2way", "accuracy"),
+    ("expertise-4way", "accuracy"),
+    ("expertise-3way", "acc0"),
+    ("difficulty-9way", "acc0"),
+    ("difficulty-9way", "acc1"),
+    ("difficulty-3way", "acc0"),
+    ("difficulty-3way", "accuracy"),
+    ("technique-multilabel", "mAP"),
+    ("technique-multilabel", "roc_auc"),
+    ("technique-single", "hit_accuracy"),
+)
+
+
+def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
+    out: dict[str, list[TaskResult]] = {}
+    for path in sorted(results_dir.glob("*/*/*.json")):
+        try:
+            result = TaskResult.load(path)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"{path}: not a pjbench result file ({err})") from err
+        out.setdefault(result.dataset, []).append(result)
+    return out
+
+
+def _fmt(mean: float, ci: float) -> str:
+    if math.isnan(mean):
+        return "–"
+    return f"{100 * mean:.1f} ± {100 * ci:.1f}" if not math.isnan(ci) else f"{100 * mean:.1f}"
+
+
+def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list[str]]]:
+    present = {(r.task, m) for r in results for m in r.scores}
+    extra = sorted({(r.task, r.primary_metric) for r in results} - set(COLUMNS))
+    columns = [c for c in COLUMNS if c in present] + [c for c in extra if c in present]
+    header = ["encoder", "head"] + [f"{t} {m}" for t, m in columns]
+    rows: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
+    chance: dict[tuple[str, str], str] = {}
+    for r in results:
+        row = rows.setdefault((r.encoder, r.head), {})
+        for t, m in columns:
+            if t == r.task and m in r.scores:
+                row[(t, m)] = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"])
+                if m == r.primary_metric and "chance" in r.counts:
+                    chance[(t, m)] = f"{100 * r.counts['chance']:.1f}"
+    body = [[enc, head] + [cells.get(c, "") for c in columns] for (enc, head), cells in sorted(rows.items())]
+    body.append(["chance", "(constant guess)"] + [chance.get(c, "") for c in columns])
+    for enc, values in reference_rows(dataset).items():
+        body.append([f"{enc} (paper, Table 3)", "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
+    return header, body
+
+
+def markdown(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def write_leaderboards(results_dir: Path) -> dict[str, str]:
+    """Write ``<dataset>/leaderboard.md`` and ``.csv``; returns the markdown per dataset."""
+    out = {}
+    for dataset, results in load_results(results_dir).items():
+        header, body = table(dataset, results)
+        md = markdown(header, body)
+        note = (
+            "Test split, mean ± 95% CI over seeds, in percent. `published` = the paper's conv+attention head, "
+            "`linear` = linear probe on pooled mean/std. Reference rows are the paper's numbers on the real data."
+        )
+        (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{note}\n\n{md}\n")
+        with open(results_dir / dataset / "leaderboard.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(body)
+        out[dataset] = md
+    return out

@@ -1,0 +1,77 @@
+"""Metrics, always computed once over all predictions of a split (never per-batch averages).
+
+- ``acc0`` / ``acc1``: per-class-averaged accuracy within n classes (paper Eq. 2);
+  ``acc0`` is balanced accuracy.
+- ``accuracy``: plain top-1 accuracy (pairwise accuracy for ranking pairs).
+- ``f1``: macro F1.
+- multi-label: macro ``mAP`` and per-class AP, macro ``roc_auc``, ``labelwise_accuracy``
+  at 0.5 and ``exact_match``.
+- ``hit_accuracy``: a single-label prediction is right if it is any of the true labels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import average_precision_score, confusion_matrix, f1_score, roc_auc_score
+
+
+def acc_within(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> float:
+    """Acc_n: for each class present in y_true, the share of its items predicted within n; averaged over classes."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    per_class = [float(np.mean(np.abs(y_pred[y_true == c] - c) <= n)) for c in np.unique(y_true)]
+    return float(np.mean(per_class))
+
+
+def multiclass_metrics(y_true: np.ndarray, probs: np.ndarray, ordinal: bool, n_classes: int) -> dict[str, float]:
+    y_pred = probs.argmax(axis=1)
+    out = {
+        "accuracy": float(np.mean(y_pred == y_true)),
+        "acc0": acc_within(y_true, y_pred, 0),
+        "f1": float(f1_score(y_true, y_pred, average="macro", labels=np.unique(y_true), zero_division=0)),
+    }
+    if ordinal:
+        out["acc1"] = acc_within(y_true, y_pred, 1)
+    return out
+
+
+def hit_accuracy(accept: list[tuple[int, ...]], probs: np.ndarray) -> float:
+    y_pred = probs.argmax(axis=1)
+    return float(np.mean([p in a for p, a in zip(y_pred, accept)]))
+
+
+def multilabel_metrics(y_true: np.ndarray, scores: np.ndarray, classes: tuple[str, ...]) -> dict[str, float]:
+    """Classes with no positive (AP) or no negative too (AUC) in this split are left out of the macro means."""
+    ap, auc = {}, {}
+    for k, name in enumerate(classes):
+        col = y_true[:, k]
+        if col.sum() > 0:
+            ap[name] = float(average_precision_score(col, scores[:, k]))
+            if col.sum() < len(col):
+                auc[name] = float(roc_auc_score(col, scores[:, k]))
+    pred = scores >= 0.5
+    out = {
+        "mAP": float(np.mean(list(ap.values()))) if ap else float("nan"),
+        "roc_auc": float(np.mean(list(auc.values()))) if auc else float("nan"),
+        "labelwise_accuracy": float(np.mean(pred == y_true.astype(bool))),
+        "exact_match": float(np.mean(np.all(pred == y_true.astype(bool), axis=1))),
+    }
+    out.update({f"AP/{k}": v for k, v in ap.items()})
+    return out
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> list[list[int]]:
+    return confusion_matrix(y_true, y_pred, labels=list(range(n_classes))).tolist()
+
+
+def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float]:
+    """Mean and the half-width of a Student-t confidence interval over seeds."""
+    arr = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if arr.size == 0:
+        return float("nan"), float("nan")
+    if arr.size == 1:
+        return float(arr[0]), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size)
+    return float(arr.mean()), float(half)

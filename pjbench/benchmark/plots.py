@@ -1,0 +1,47 @@
+"""PNG plots next to each result: a confusion matrix, or per-class AP for multi-label tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+if TYPE_CHECKING:
+    from .results import TaskResult
+
+
+def plot_result(result: TaskResult, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=110)
+    title = f"{result.dataset} / {result.encoder} / {result.head}\n{result.task}"
+    if result.confusion is not None:
+        cm = np.array(result.confusion, dtype=float)
+        norm = cm / np.clip(cm.sum(1, keepdims=True), 1, None)
+        im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+        labels = result.classes
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        for i in range(cm.shape[0]):
+            for j in range(cm.shape[1]):
+                if cm[i, j]:
+                    ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7, color="white" if norm[i, j] > 0.5 else "black")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        fig.colorbar(im, ax=ax, fraction=0.046, label="row share (test, all seeds)")
+    else:
+        aps = {k.split("/", 1)[1]: v for k, v in result.scores.items() if k.startswith("AP/")}
+        names = list(aps)
+        ax.barh(names, [aps[n]["mean"] for n in names], xerr=[np.nan_to_num(aps[n]["ci95"]) for n in names], color="tab:blue")
+        ax.axvline(result.counts.get("chance", 0), color="grey", ls="--", label="mean prevalence")
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("average precision (test, mean ± 95% CI over seeds)")
+        ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

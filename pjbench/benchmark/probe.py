@@ -1,0 +1,129 @@
+"""Probe one task on cached embeddings over several seeds, and write the result record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..datasets.base import SPLITS, Dataset
+from ..tasks import Task, build_examples
+from .cache import CacheReader
+from .feeders import Feeder, PooledFeeder, SegmentFeeder
+from .metrics import mean_ci
+from .results import TaskResult, environment
+from .train import TrainConfig, train_seed
+
+log = logging.getLogger(__name__)
+
+
+def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path) -> Path:
+    folder = cache_root / dataset.name
+    found = sorted(folder.glob(f"{encoder_name}-*.h5"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+    if not found:
+        raise FileNotFoundError(
+            f"no {encoder_name} cache for dataset {dataset.name} under {folder}; run `pjbench extract --encoder {encoder_name} --dataset {dataset.name}` first"
+        )
+    if len(found) > 1:
+        log.info("several %s caches for %s; using the newest, %s", encoder_name, dataset.name, found[-1].name)
+    return found[-1]
+
+
+def split_examples(task: Task, dataset: Dataset, available: set[str]) -> tuple[dict[str, list], dict[str, int]]:
+    """Examples per split, dropping those whose recordings are not in the cache (counted)."""
+    splits, dropped = {}, {}
+    for split in SPLITS:
+        examples = build_examples(task, dataset.split(split), dataset.pair_group)
+        kept = [ex for ex in examples if all(i in available for i in ex.ids)]
+        splits[split] = kept
+        dropped[split] = len(examples) - len(kept)
+        if not kept:
+            raise ValueError(f"task {task.name} on {dataset.name}: no {split} examples with cached embeddings")
+    return splits, dropped
+
+
+def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, results_dir: Path, progress: bool = True) -> TaskResult:
+    start = time.perf_counter()
+    reader = CacheReader(cache_path)
+    try:
+        splits, dropped = split_examples(task, dataset, set(reader.ids()))
+        feeder: Feeder
+        if cfg.head == "published":
+            feeder = SegmentFeeder(reader, cfg.max_segments)
+        elif cfg.head == "linear":
+            ids = sorted({i for exs in splits.values() for ex in exs for i in ex.ids})
+            train_ids = sorted({i for ex in splits["train"] for i in ex.ids})
+            feeder = PooledFeeder(reader, ids, train_ids)
+        else:
+            raise ValueError(f"unknown head {cfg.head!r}; choose published or linear")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        outcomes = [train_seed(task, feeder, splits, cfg, seed, progress) for seed in cfg.seeds]
+        encoder_config = reader.config
+    finally:
+        reader.close()
+
+    metric_names = sorted(outcomes[0].test)
+    scores = {}
+    for m in metric_names:
+        mean, ci = mean_ci([o.test[m] for o in outcomes])
+        scores[m] = {"mean": mean, "ci95": ci}
+    conf = None
+    if outcomes[0].test_confusion is not None:
+        conf = np.sum([o.test_confusion for o in outcomes], axis=0).tolist()
+    config = {
+        "train": {**asdict(cfg), "lr": cfg.lr if cfg.lr is not None else task.lr, "batch_size": cfg.batch_size or task.batch_size},
+        "cache": {"path": str(cache_path), **encoder_config},
+        "task": {"name": task.name, "kind": task.kind, "classes": list(task.classes), "pair_group": dataset.pair_group},
+    }
+    config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    result = TaskResult(
+        dataset=dataset.name,
+        encoder=encoder_config["encoder"]["name"],
+        task=task.name,
+        head=cfg.head,
+        primary_metric=task.primary_metric,
+        scores=scores,
+        per_seed=[asdict(o) for o in outcomes],
+        config=config,
+        encoder_meta=encoder_config["encoder"],
+        counts={
+            **{f"n_{k}": len(v) for k, v in splits.items()},
+            **{f"dropped_{k}": v for k, v in dropped.items()},
+            "chance": chance_level(task, splits["test"]),
+        },
+        environment=environment(),
+        timings={
+            "total_seconds": time.perf_counter() - start,
+            "train_seconds_per_seed": float(np.mean([o.train_seconds for o in outcomes])),
+        },
+        confusion=conf,
+        classes=list(task.classes),
+    )
+    path = result.save(results_dir)
+    from .plots import plot_result
+
+    plot_result(result, path.with_suffix(".png"))
+    return result
+
+
+def chance_level(task: Task, test: list) -> float:
+    """The primary metric of a constant or prior guess, so every number can be read against it."""
+    if task.kind == "multilabel":
+        y = np.array([ex.target for ex in test])
+        return float(np.mean([y[:, k].mean() for k in range(y.shape[1]) if y[:, k].sum() > 0]))  # AP of a constant score
+    if task.primary_metric == "acc0":
+        return 1.0 / len({ex.target for ex in test})
+    if task.primary_metric == "hit_accuracy":
+        counts = np.zeros(task.n_classes)
+        for ex in test:
+            for a in ex.accept:
+                counts[a] += 1
+        return float(counts.max() / len(test))  # always guessing the most common technique
+    values, counts = np.unique([ex.target for ex in test], return_counts=True)
+    return float(counts.max() / len(test))

@@ -1,0 +1,289 @@
+"""The ``pjbench`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from . import __version__
+
+app = typer.Typer(
+    help="pjbench: does an audio encoder hear how well a piano is played?\n\n"
+    "Typical run: `pjbench extract --encoder mel --dataset synthetic`, then "
+    "`pjbench probe --task difficulty --encoder mel --dataset synthetic`, then `pjbench leaderboard`. "
+    "`pjbench demo` does all of it on the embedded synthetic dataset.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+DatasetOpt = Annotated[
+    str, typer.Option("--dataset", "-d", help="synthetic | synthetic-tiny | synthetic-full | a synthetic dataset folder")
+]
+ManifestOpt = Annotated[Path | None, typer.Option("--manifest", help="your own dataset: a CSV with columns id,path,split,label[,group]")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="where embedding caches live (default $PJBENCH_HOME/cache)")]
+ResultsOpt = Annotated[Path, typer.Option("--results-dir", help="where result JSON files and leaderboards go")]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+        force=True,
+    )
+    for noisy in ("matplotlib", "numba", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False) -> None:
+    _setup_logging(verbose)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def _encoder_options(options: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"encoder option {item!r} is not KEY=VALUE")
+        out[key.replace("-", "_")] = int(value) if value.isdigit() else value
+    return out
+
+
+@app.command()
+def synth(
+    size: Annotated[
+        str, typer.Option(help="tiny (~100 short clips, tests) | small (600 clips of 10-60 s, the demo) | full (4500 clips)")
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="the same seed gives bit-identical audio")] = 0,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: $PJBENCH_HOME/datasets/synthetic-SIZE-seedN-RATEk)")] = None,
+    sample_rate: Annotated[int, typer.Option("--sample-rate", help="FLAC sample rate")] = 24000,
+    workers: Annotated[int, typer.Option(help="rendering processes (default: all cores)")] = 0,
+) -> None:
+    """Render the embedded synthetic piano dataset: scores x performers -> FLAC + MIDI + manifest.csv.
+
+    Labels are known by construction: techniques from the score's figures, difficulty 1-9 from
+    measured score properties, expertise / player level from the performer's skill. Soundfont,
+    room and loudness are drawn independently of every label. Cached: the same call twice does the work once.
+    """
+    from .datasets.synthetic.build import SynthConfig, build
+
+    try:
+        cfg = SynthConfig.for_size(size, seed, sample_rate)
+        path = build(cfg, out, workers=workers or None)
+    except (ValueError, RuntimeError, FileExistsError) as err:
+        _fail(str(err))
+    console.print(f"synthetic dataset ({size}, seed {seed}) at [bold]{path}[/bold]")
+
+
+@app.command()
+def extract(
+    encoder: Annotated[
+        str, typer.Option("--encoder", "-e", help="encoder name (`pjbench list encoders`) or package.module:object")
+    ] = "mel",
+    dataset: DatasetOpt = "synthetic",
+    manifest: ManifestOpt = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="encoder option KEY=VALUE, e.g. -o scale=power for the reference's linear mel"),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda[:N]; fp16 autocast on GPU")] = "auto",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="10-second segments per encoder call")] = 16,
+    segment_seconds: Annotated[float, typer.Option("--segment-seconds")] = 10.0,
+    max_segments: Annotated[int, typer.Option("--max-segments", help="segments kept per recording (30 = the first 5 minutes)")] = 30,
+    layer: Annotated[str, typer.Option(help="which hidden layer to store: last | all | an index")] = "last",
+    workers: Annotated[int, typer.Option(help="audio decoding processes")] = 1,
+    cache_dir: CacheOpt = None,
+) -> None:
+    """Embed every recording into an HDF5 cache (resumable: finished recordings are skipped).
+
+    Audio is decoded, downmixed and resampled to the encoder's rate, cut into 10-second
+    segments (a trailing part of at least 5 s is kept, padded), embedded in batches and
+    stored as float16. Missing, undecodable, too short or silent files are logged and skipped.
+    """
+    from .benchmark.extract import ExtractConfig
+    from .benchmark.extract import extract as run_extract
+    from .benchmark.segments import SegmentConfig
+    from .datasets import load_dataset
+    from .encoders import load_encoder
+    from .paths import cache_dir as default_cache
+
+    try:
+        ds = load_dataset(None if manifest else dataset, manifest)
+        enc = load_encoder(encoder, **_encoder_options(option or []))
+        cfg = ExtractConfig(SegmentConfig(segment_seconds, max_segments), layer, batch_size, device, workers)
+        report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
+    except (ValueError, RuntimeError, FileNotFoundError, TypeError) as err:
+        _fail(str(err))
+    console.print(
+        f"{report.extracted} extracted, {report.already_done} already cached, {len(report.skipped)} skipped "
+        f"({report.realtime_factor:.0f}x real time) -> [bold]{report.cache_path}[/bold]"
+    )
+
+
+@app.command()
+def probe(
+    task: Annotated[str, typer.Option("--task", "-t", help="a task name, expertise | difficulty | technique, or all")] = "all",
+    encoder: Annotated[str, typer.Option("--encoder", "-e", help="the encoder whose cache to probe")] = "mel",
+    dataset: DatasetOpt = "synthetic",
+    manifest: ManifestOpt = None,
+    head: Annotated[str, typer.Option(help="published (conv+attention) | linear (pooled mean/std) | both")] = "both",
+    seeds: Annotated[int, typer.Option(help="number of seeds (0..N-1); the CI is over seeds")] = 5,
+    lr: Annotated[float | None, typer.Option(help="learning rate (default: the paper's per task; 1e-3 for the linear head)")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="default: the paper's per task")] = None,
+    epochs: Annotated[int, typer.Option(help="maximum epochs")] = 100,
+    patience: Annotated[int, typer.Option(help="early stopping on the validation split")] = 15,
+    weight_decay: Annotated[float, typer.Option("--weight-decay")] = 0.01,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "cpu",
+    cache: Annotated[Path | None, typer.Option(help="an explicit cache file (default: the newest for this dataset and encoder)")] = None,
+    cache_dir: CacheOpt = None,
+    results_dir: ResultsOpt = Path("results"),
+) -> None:
+    """Train probes on cached embeddings, select on validation, evaluate the test split once.
+
+    Writes results/<dataset>/<encoder>/<task>.<head>.json (scores per seed, mean, 95% CI,
+    config, versions, git revision) and a PNG beside it (confusion matrix or per-class AP).
+    """
+    from .benchmark.extract import resolve_device
+    from .benchmark.probe import find_cache, run_probe
+    from .benchmark.train import TrainConfig
+    from .datasets import load_dataset
+    from .paths import cache_dir as default_cache
+    from .tasks import get_task
+
+    try:
+        ds = load_dataset(None if manifest else dataset, manifest, build_missing=False)
+        cache_path = cache or find_cache(ds, encoder, cache_dir or default_cache())
+        tasks = [get_task(t, ds) for t in (ds.tasks if task == "all" else [task])]
+        heads = ["published", "linear"] if head == "both" else [head]
+        dev = str(resolve_device(device))
+        for h in heads:
+            for t in tasks:
+                head_lr = lr if lr is not None else (1e-3 if h == "linear" else None)
+                cfg = TrainConfig(h, tuple(range(seeds)), head_lr, batch_size, weight_decay, epochs, patience, device=dev)
+                result = run_probe(ds, t, cache_path, cfg, results_dir)
+                s = result.scores[result.primary_metric]
+                console.print(
+                    f"{t.name:22s} {h:9s} {result.primary_metric} = {100 * s['mean']:.1f} ± {100 * s['ci95']:.1f}  (chance {100 * result.counts['chance']:.1f})"
+                )
+    except (ValueError, RuntimeError, FileNotFoundError) as err:
+        _fail(str(err))
+    _print_leaderboards(results_dir)
+
+
+def _print_leaderboards(results_dir: Path) -> None:
+    from .benchmark.leaderboard import write_leaderboards
+
+    for name, md in write_leaderboards(results_dir).items():
+        console.print(f"\n[bold]{name}[/bold]  ({results_dir / name / 'leaderboard.md'})")
+        console.print(md, markup=False, highlight=False)
+
+
+@app.command()
+def leaderboard(results_dir: ResultsOpt = Path("results")) -> None:
+    """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset.
+
+    Cells are test-split scores in percent, mean ± 95% CI over seeds; a 'chance' row gives a
+    constant guess; the paper's published numbers appear only on the datasets they were measured on.
+    """
+    if not results_dir.exists():
+        _fail(f"no results in {results_dir}; run `pjbench probe` first")
+    _print_leaderboards(results_dir)
+
+
+@app.command("list")
+def list_things(what: Annotated[str, typer.Argument(help="encoders | tasks | datasets | heads")] = "encoders") -> None:
+    """List encoders (with their metadata), tasks, datasets or probe heads."""
+    table = Table(show_lines=False)
+    if what == "encoders":
+        from .encoders import available, load_encoder
+
+        for col in ("name", "rate Hz", "frames/s", "dim", "layers", "licence", "description"):
+            table.add_column(col)
+        for name, target in sorted(available().items()):
+            try:
+                m = load_encoder(name).meta
+                table.add_row(name, str(m.sample_rate), f"{m.frame_rate:g}", str(m.dim), str(m.n_layers), m.licence, m.description)
+            except Exception as err:  # a plugin that fails to load is listed, not fatal
+                table.add_row(name, "", "", "", "", "", f"[red]cannot load: {err}[/red] ({target})")
+    elif what == "tasks":
+        from .tasks import TASKS
+
+        for col in ("task", "kind", "classes", "primary metric", "lr", "batch", "description"):
+            table.add_column(col)
+        for t in TASKS.values():
+            table.add_row(t.name, t.kind, str(t.n_classes), t.primary_metric, f"{t.lr:g}", str(t.batch_size), t.description)
+    elif what == "datasets":
+        from .datasets import DATASETS
+
+        table.add_column("dataset")
+        table.add_column("description")
+        for name, desc in DATASETS.items():
+            table.add_row(name, desc)
+        table.add_row("--manifest FILE.csv", "your own recordings: id,path,split,label[,group]")
+    elif what == "heads":
+        from .heads import HEADS
+
+        table.add_column("head")
+        table.add_column("description")
+        for name, desc in HEADS.items():
+            table.add_row(name, desc)
+    else:
+        _fail(f"cannot list {what!r}; choose encoders, tasks, datasets or heads")
+    console.print(table)
+
+
+@app.command()
+def demo(
+    size: Annotated[str, typer.Option(help="synthetic dataset size")] = "small",
+    seeds: Annotated[int, typer.Option(help="seeds per probe")] = 3,
+    epochs: Annotated[int, typer.Option(help="maximum epochs per probe")] = 40,
+    patience: Annotated[int, typer.Option()] = 8,
+    results_dir: ResultsOpt = Path("results"),
+) -> None:
+    """The whole benchmark on the embedded dataset: synth -> extract mel -> probe every task with both heads -> leaderboard."""
+    from .benchmark.extract import ExtractConfig
+    from .benchmark.extract import extract as run_extract
+    from .benchmark.probe import run_probe
+    from .benchmark.train import TrainConfig
+    from .datasets.synthetic.build import SynthConfig, build
+    from .datasets.synthetic.dataset import load_synthetic
+    from .encoders import load_encoder
+    from .paths import cache_dir
+    from .tasks import get_task
+
+    console.rule(f"pjbench {__version__} demo: synthetic ({size}) x mel")
+    ds = load_synthetic(build(SynthConfig.for_size(size)))
+    report = run_extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=cache_dir())
+    console.print(f"mel cache: {report.cache_path} ({report.extracted} new, {report.already_done} cached, {len(report.skipped)} skipped)")
+    torch_threads = os.cpu_count() or 1
+    import torch
+
+    torch.set_num_threads(torch_threads)
+    for head in ("linear", "published"):
+        for name in ds.tasks:
+            task = get_task(name, ds)
+            cfg = TrainConfig(head, tuple(range(seeds)), 1e-3 if head == "linear" else None, None, 0.01, epochs, patience)
+            result = run_probe(ds, task, report.cache_path, cfg, results_dir)
+            s = result.scores[result.primary_metric]
+            console.print(
+                f"{name:22s} {head:9s} {result.primary_metric} = {100 * s['mean']:.1f} ± {100 * s['ci95']:.1f}  (chance {100 * result.counts['chance']:.1f})"
+            )
+    _print_leaderboards(results_dir)
+
+
+if __name__ == "__main__":
+    app()

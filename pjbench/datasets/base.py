@@ -1,0 +1,45 @@
+"""A dataset is a list of recordings with split, group ids and labels."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Recording:
+    id: str
+    path: Path
+    split: str
+    duration: float | None = None
+    groups: dict[str, str] = field(default_factory=dict)  # e.g. {"performer": ..., "piece": ...}
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Dataset:
+    name: str
+    recordings: list[Recording]
+    tasks: tuple[str, ...]
+    root: Path | None = None
+    pair_group: str | None = None  # ranking pairs compare recordings of the same group (e.g. the same piece)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str) -> list[Recording]:
+        return [r for r in self.recordings if r.split == name]
+
+    def by_id(self) -> dict[str, Recording]:
+        return {r.id: r for r in self.recordings}
+
+
+def check_group_leakage(recordings: list[Recording]) -> list[str]:
+    """Messages for every group id that appears in more than one split."""
+    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for rec in recordings:
+        for kind, value in rec.groups.items():
+            seen[(kind, value)].add(rec.split)
+    return [f"{kind} {value!r} is in splits {sorted(splits)}" for (kind, value), splits in sorted(seen.items()) if len(splits) > 1]

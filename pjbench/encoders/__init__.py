@@ -1,0 +1,56 @@
+"""Encoders and their registry.
+
+Built-in encoders are lazy ``"module:factory"`` strings, imported only when used (so
+start-up stays fast); third parties register through the entry-point group
+``pjbench.encoders`` or are named directly as ``package.module:object``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from .base import Encoder, EncoderMeta
+
+BUILTIN: dict[str, str] = {
+    "mel": "pjbench.encoders.mel:MelEncoder",
+}
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module_name, _, attr = target.partition(":")
+    if not attr:
+        raise ValueError(f"an encoder reference must look like 'package.module:object', got {target!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(f"cannot import {module_name!r} for encoder {target!r}: {err}") from err
+    try:
+        return getattr(module, attr)
+    except AttributeError as err:
+        raise ValueError(f"{module_name!r} has no attribute {attr!r}") from err
+
+
+def available() -> dict[str, str]:
+    """Name -> import target, for built-ins and installed plugins."""
+    names = dict(BUILTIN)
+    for ep in entry_points(group="pjbench.encoders"):
+        names.setdefault(ep.name, ep.value)
+    return names
+
+
+def load_encoder(name: str, **options: Any) -> Encoder:
+    registry = available()
+    target = registry.get(name, name if ":" in name else None)
+    if target is None:
+        raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(registry))} (or give 'package.module:object')")
+    factory = _resolve(target)
+    encoder = factory(**options)
+    if not isinstance(encoder, Encoder):
+        raise TypeError(f"{target} did not return an encoder (needs .meta, .embed and .to)")
+    return encoder
+
+
+__all__ = ["Encoder", "EncoderMeta", "available", "load_encoder"]

@@ -1,0 +1,28 @@
+"""Where pjbench keeps generated data, caches and results.
+
+Everything heavy lives under one home folder (``$PJBENCH_HOME``, default
+``~/.cache/pjbench``) so that a user can move or delete it in one place.
+Results are small JSON files and go to ``./results`` by default, next to the
+leaderboard tables that are meant to be committed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    return Path(os.environ.get("PJBENCH_HOME", Path.home() / ".cache" / "pjbench")).expanduser()
+
+
+def datasets_dir() -> Path:
+    return home() / "datasets"
+
+
+def cache_dir() -> Path:
+    return home() / "cache"
+
+
+def default_results_dir() -> Path:
+    return Path(os.environ.get("PJBENCH_RESULTS", "results"))
