@@ -112,7 +112,7 @@ def train_seed(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(chunk)
+            total += float(loss.detach()) * len(chunk)
             count += len(chunk)
         val_metrics = evaluate(task, splits["val"], predict(model, feeder, task, splits["val"], batch_size, device))
         score = val_metrics[task.primary_metric]

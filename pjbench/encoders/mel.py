@@ -7,6 +7,8 @@ librosa's (Slaney mel, area-normalised); the STFT runs in torch so batches go to
 
 from __future__ import annotations
 
+import warnings
+
 import librosa
 import torch
 
@@ -30,7 +32,10 @@ class MelEncoder:
             description=f"{n_mels}-band mel spectrogram ({scale}), n_fft {n_fft}, hop {hop}",
             options={"scale": scale, "n_fft": n_fft, "hop": hop},
         )
-        fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels)
+        with warnings.catch_warnings():
+            # the paper's 128 bands over a 400-point FFT leave a few low bands empty; kept as published
+            warnings.filterwarnings("ignore", message="Empty filters detected")
+            fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels)
         self.filterbank = torch.from_numpy(fb).float()  # (n_mels, n_fft // 2 + 1)
         self.window = torch.hann_window(n_fft)
 

@@ -190,7 +190,8 @@ def build(cfg: SynthConfig, out_dir: Path | None = None, workers: int | None = N
     rows: list[dict[str, object]] = []
     bar = tqdm(total=len(jobs), desc=f"synth {cfg.size}", unit="clip", disable=not progress)
     if workers > 1:
-        with mp.get_context("fork").Pool(workers) as pool:
+        # spawn, not fork: a forked child can inherit a FluidSynth lock held by a thread of the parent
+        with mp.get_context("spawn").Pool(workers) as pool:
             for row in pool.imap_unordered(_make_clip, args, chunksize=4):
                 rows.append(row)
                 bar.update()

@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+from pjbench.heads import ConvAttentionProbe, conv_flatten_size
+
+# REFERENCE.md: flatten sizes after the convolutions, single / pair (pairs double the frames)
+PUBLISHED_SHAPES = {
+    "mert": (749, 1024, 1160, 2360),
+    "dac": (870, 1024, 1360, 2760),
+    "audiomae": (512, 768, 600, 1200),
+    "jukebox": (3445, 64, 274, 550),
+    "mel": (1500, 128, 300, 600),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_SHAPES))
+def test_flatten_sizes_match_the_published_head(name):
+    frames, dim, single, pair = PUBLISHED_SHAPES[name]
+    assert conv_flatten_size(frames, dim) == single
+    assert conv_flatten_size(2 * frames, dim) == pair
+    model = ConvAttentionProbe(frames, dim, 3)
+    assert model.project.in_features == single
+
+
+def _inputs(n_segments: list[int], frames=60, dim=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    segs = [torch.randn(n, 1, frames, dim, generator=g) for n in n_segments]
+    bi = torch.cat([torch.full((n,), b) for b, n in enumerate(n_segments)])
+    pos = torch.cat([torch.arange(n) for n in n_segments])
+    return segs, bi, pos
+
+
+def test_returns_logits_and_padding_contributes_nothing():
+    torch.manual_seed(0)
+    model = ConvAttentionProbe(60, 32, 4, max_segments=5).eval()
+    segs, bi, pos = _inputs([2, 4])
+    both = model(torch.cat(segs), bi, pos, 2)
+    alone = model(segs[0], torch.zeros(2, dtype=torch.long), torch.arange(2), 1)
+    # the first example's logits do not depend on what else is in the batch or on empty slots
+    assert torch.allclose(both[0], alone[0], atol=1e-5)
+    # logits, not probabilities (the reference's double softmax is gone)
+    assert not torch.allclose(both.sum(1), torch.ones(2))
+    # and a gradient reaches the classifier through real segments only
+    loss = torch.nn.functional.cross_entropy(model.train()(torch.cat(segs), bi, pos, 2), torch.tensor([0, 1]))
+    loss.backward()
+    grad = model.classifier.weight.grad.view(4, 5, 128)
+    assert torch.all(grad[:, 4] == 0)  # slot 4 is padding for both examples
+    assert torch.any(grad[:, 3] != 0)
+
+
+def test_layer_mix_learns_a_softmax_over_layers():
+    model = ConvAttentionProbe(60, 32, 2, max_segments=3, n_layers=4)
+    x = torch.randn(3, 4, 60, 32)
+    out = model(x, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 0]), 2)
+    assert out.shape == (2, 2)
+    assert sum(model.layer_mix.weights()) == pytest.approx(1.0)

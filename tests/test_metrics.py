@@ -1,0 +1,57 @@
+import math
+
+import numpy as np
+import pytest
+
+from pjbench.benchmark.metrics import acc_within, hit_accuracy, mean_ci, multiclass_metrics, multilabel_metrics
+
+
+def test_acc_within_is_per_class_averaged():
+    # class 0: 3 items, 2 right; class 2: 1 item, wrong by one; class 4: 1 item, wrong by two
+    y_true = np.array([0, 0, 0, 2, 4])
+    y_pred = np.array([0, 0, 1, 3, 2])
+    assert acc_within(y_true, y_pred, 0) == pytest.approx((2 / 3 + 0 + 0) / 3)
+    assert acc_within(y_true, y_pred, 1) == pytest.approx((1 + 1 + 0) / 3)
+    # plain accuracy would be 2/5; the per-class average differs
+    probs = np.eye(5)[y_pred]
+    m = multiclass_metrics(y_true, probs, ordinal=True, n_classes=5)
+    assert m["accuracy"] == pytest.approx(0.4)
+    assert m["acc0"] == pytest.approx(2 / 9)
+    assert m["acc1"] == pytest.approx(2 / 3)
+    assert "acc1" not in multiclass_metrics(y_true, probs, ordinal=False, n_classes=5)
+
+
+def test_macro_f1_by_hand():
+    y_true = np.array([0, 0, 1, 1])
+    y_pred = np.array([0, 1, 1, 1])
+    # class 0: P=1, R=.5, F1=2/3; class 1: P=2/3, R=1, F1=.8
+    m = multiclass_metrics(y_true, np.eye(2)[y_pred], ordinal=False, n_classes=2)
+    assert m["f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+def test_multilabel_metrics_by_hand():
+    y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    s = np.array([[0.9, 0.2], [0.4, 0.8], [0.6, 0.3], [0.1, 0.6]])
+    m = multilabel_metrics(y, s, ("a", "b"))
+    # class a is ranked perfectly -> AP 1, AUC 1; class b: scores .2 .8 .3 .6 for labels 0 1 1 0
+    # ranking: .8(1) .6(0) .3(1) .2(0) -> AP = (1/1 + 2/3)/2
+    assert m["AP/a"] == pytest.approx(1.0)
+    assert m["AP/b"] == pytest.approx((1 + 2 / 3) / 2)
+    assert m["mAP"] == pytest.approx((1 + (1 + 2 / 3) / 2) / 2)
+    assert m["roc_auc"] == pytest.approx((1.0 + 0.75) / 2)
+    # thresholded at .5: row preds [1,0] [0,1] [1,0] [0,1]; 6 of 8 labels right, 2 rows exactly right
+    assert m["labelwise_accuracy"] == pytest.approx(6 / 8)
+    assert m["exact_match"] == pytest.approx(0.5)
+
+
+def test_hit_accuracy_counts_any_true_label():
+    probs = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.2, 0.6]])
+    accept = [(0, 1), (2,), (2,)]
+    assert hit_accuracy(accept, probs) == pytest.approx(2 / 3)
+
+
+def test_mean_ci_uses_student_t():
+    mean, half = mean_ci([0.5, 0.6, 0.7])
+    assert mean == pytest.approx(0.6)
+    assert half == pytest.approx(4.302652729749464 * 0.1 / math.sqrt(3))
+    assert math.isnan(mean_ci([0.4])[1])

@@ -1,0 +1,84 @@
+import hashlib
+from collections import Counter, defaultdict
+
+import numpy as np
+import soundfile as sf
+
+from pjbench.datasets.base import check_group_leakage
+from pjbench.datasets.synthetic.build import SynthConfig, _make_clip, plan
+from pjbench.datasets.synthetic.performer import Performer, perform
+from pjbench.datasets.synthetic.render import available_timbres
+from pjbench.datasets.synthetic.scores import TECHNIQUES, generate_score
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_seed_gives_bit_identical_files(tmp_path):
+    cfg = SynthConfig.for_size("tiny", seed=7)
+    jobs = plan(cfg)[:4]
+    timbres = available_timbres()
+    digests = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        (out / "audio").mkdir(parents=True)
+        (out / "midi").mkdir()
+        # render in a different order the second time: a clip must not depend on what came before
+        rows = [_make_clip((cfg, job, out, timbres)) for job in (jobs if run == "a" else jobs[::-1])]
+        digests.append({r["id"]: (_digest(out / r["path"]), _digest(out / r["midi"])) for r in rows})
+    assert digests[0] == digests[1]
+    other = SynthConfig.for_size("tiny", seed=8)
+    out = tmp_path / "c"
+    (out / "audio").mkdir(parents=True)
+    (out / "midi").mkdir()
+    row = _make_clip((other, plan(other)[0], out, timbres))
+    assert _digest(out / row["path"]) != digests[0][row["id"]][0]
+
+
+def test_tiny_dataset_labels_and_splits(tiny, tiny_root):
+    recs = tiny.recordings
+    assert 90 <= len(recs) <= 120
+    assert check_group_leakage(recs) == []
+    by_piece = defaultdict(set)
+    for r in recs:
+        by_piece[r.groups["piece"]].add(r.labels["expertise"])
+        assert set(r.labels["techniques"]) <= set(TECHNIQUES) and r.labels["techniques"]
+        assert r.labels["technique_primary"] in r.labels["techniques"]
+        assert 1 <= r.labels["difficulty"] <= 9
+        assert 1 <= r.labels["player_level"] <= 10
+        info = sf.info(r.path)
+        assert info.samplerate == 24000 and info.channels == 1
+        assert abs(info.duration - r.duration) < 0.01
+        assert (tiny_root / "midi" / f"{r.id}.mid").exists()
+    assert all(levels == {0, 1, 2} for levels in by_piece.values())  # every piece at every level
+    assert set(Counter(r.split for r in recs)) == {"train", "val", "test"}
+    durations = [r.duration for r in recs]
+    assert min(durations) < 10 < max(durations)  # both one- and two-segment clips
+
+
+def test_labels_follow_construction():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        s = generate_score(rng, seconds=20)
+        labels = set(s.techniques)
+        assert ("Staccato" in labels) == (s.articulation == "staccato")
+        assert ("Doublenotes" in labels) == (s.texture == "double")
+        assert ("Octave" in labels) == (s.texture == "octave")
+        assert ("Scales" in labels) == ("scale" in s.figures)
+        onsets = Counter(round(n.onset, 6) for n in s.notes if n.hand == "R")
+        if s.texture != "single":
+            assert max(onsets.values()) >= 2
+
+
+def test_skill_controls_timing_errors():
+    rng = np.random.default_rng(0)
+    score = generate_score(rng, seconds=30)
+
+    def spread(skill):
+        perf = perform(score, Performer("p", skill, "none", 0.0), np.random.default_rng(3))
+        return len(perf.notes), perf.duration
+
+    n_low, dur_low = spread(0.1)
+    n_high, dur_high = spread(0.95)
+    assert dur_low > dur_high  # beginners play slower and hesitate
