@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -75,8 +76,8 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         scores[m] = {"mean": mean, "ci95": ci}
     conf = None
     if outcomes[0].test_confusion is not None:
-        conf = np.sum([o.test_confusion for o in outcomes], axis=0).tolist()
-    config = {
+        conf = np.sum([np.array(o.test_confusion) for o in outcomes], axis=0).tolist()
+    config: dict[str, Any] = {
         "train": {**asdict(cfg), "lr": cfg.lr if cfg.lr is not None else task.lr, "batch_size": cfg.batch_size or task.batch_size},
         "cache": {"path": str(cache_path), **encoder_config},
         "task": {"name": task.name, "kind": task.kind, "classes": list(task.classes), "pair_group": dataset.pair_group},
@@ -125,5 +126,5 @@ def chance_level(task: Task, test: list) -> float:
             for a in ex.accept:
                 counts[a] += 1
         return float(counts.max() / len(test))  # always guessing the most common technique
-    values, counts = np.unique([ex.target for ex in test], return_counts=True)
-    return float(counts.max() / len(test))
+    _, class_counts = np.unique([ex.target for ex in test], return_counts=True)
+    return float(class_counts.max() / len(test))

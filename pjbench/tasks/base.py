@@ -82,10 +82,10 @@ def build_pairs(task: Task, recordings: list[Recording], pair_group: str | None,
         for rec in recordings:
             groups.setdefault(rec.groups[pair_group], []).append(rec)
         for members in groups.values():
-            for a in members:
-                for b in members:
-                    if levels[a.id] != levels[b.id]:
-                        pairs.append((a.id, b.id))
+            for first in members:
+                for second in members:
+                    if levels[first.id] != levels[second.id]:
+                        pairs.append((first.id, second.id))
     else:
         rng = np.random.default_rng(seed)
         by_level: dict[float, list[str]] = {}
@@ -96,8 +96,8 @@ def build_pairs(task: Task, recordings: list[Recording], pair_group: str | None,
         lvls = sorted(balanced)
         for i, li in enumerate(lvls):
             for lj in lvls[i + 1 :]:
-                for a, b in zip(balanced[li], balanced[lj]):
-                    pairs += [(a, b), (b, a)]
+                for x, y in zip(balanced[li], balanced[lj]):
+                    pairs += [(str(x), str(y)), (str(y), str(x))]
     out = []
     for a, b in pairs:
         diff = abs(levels[a] - levels[b])

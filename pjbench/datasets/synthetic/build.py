@@ -213,7 +213,7 @@ def build(cfg: SynthConfig, out_dir: Path | None = None, workers: int | None = N
         "pjbench_version": __version__,
         "timbres": [asdict(t) for t in timbres],
         "n_clips": len(rows),
-        "hours": round(sum(float(r["duration"]) for r in rows) / 3600, 3),  # type: ignore[arg-type]
+        "hours": round(sum(float(str(r["duration"])) for r in rows) / 3600, 3),
     }
     tmp = info_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(info, indent=2))

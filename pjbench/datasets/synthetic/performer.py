@@ -60,10 +60,7 @@ def expertise_of(skill: float) -> int:
 def draw_performer(rng: np.random.Generator, performer_id: str, level: str) -> Performer:
     lo, hi = SKILL_BANDS[level]
     skill = float(rng.uniform(lo, hi))
-    if skill > 0.6:
-        habit = "harmonic"
-    else:
-        habit = str(rng.choice(["none", "blurry", "harmonic"], p=[0.5, 0.3, 0.2]))
+    habit = "harmonic" if skill > 0.6 else str(rng.choice(["none", "blurry", "harmonic"], p=[0.5, 0.3, 0.2]))
     return Performer(performer_id, skill, habit, float(rng.normal(0, 6)))
 
 
@@ -139,9 +136,8 @@ def _beat_clock(score: Score, s: float, rng: np.random.Generator) -> np.ndarray:
     for b in range(n_beats):
         if b in phrase_ends:
             durations[b] *= 1 + 0.2 * s * rng.uniform(0.5, 1.0)  # rubato into the phrase end
-        if (b + 1) in phrase_ends or b % 4 == 3:
-            if rng.random() < hesitation_p:
-                durations[b] += rng.uniform(0.3, 1.2)
+        if ((b + 1) in phrase_ends or b % 4 == 3) and rng.random() < hesitation_p:
+            durations[b] += rng.uniform(0.3, 1.2)
     return np.concatenate([[0.0], np.cumsum(durations)]) + 0.2
 
 
