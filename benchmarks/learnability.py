@@ -47,7 +47,8 @@ def mel_features(reader: CacheReader, ids: list[str]) -> dict[str, np.ndarray]:
 def nuisance_features(ds) -> dict[str, np.ndarray]:
     import csv
 
-    rows = {r["id"]: r for r in csv.DictReader(open(ds.root / "manifest.csv"))}
+    with open(ds.root / "manifest.csv", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
     timbres = sorted({r["timbre"] for r in rows.values()})
     return {
         i: np.array([float(r["timbre"] == t) for t in timbres] + [float(r["rt60"]), float(r["wet"]), float(r["loudness_dbfs"])])

@@ -55,6 +55,7 @@ def test_tiny_dataset_labels_and_splits(tiny, tiny_root):
     assert set(Counter(r.split for r in recs)) == {"train", "val", "test"}
     durations = [r.duration for r in recs]
     assert min(durations) < 10 < max(durations)  # both one- and two-segment clips
+    assert max(durations) <= 22.0 + 1e-6  # slow players are cut at the size's clip limit
 
 
 def test_labels_follow_construction():
@@ -82,3 +83,15 @@ def test_skill_controls_timing_errors():
     n_low, dur_low = spread(0.1)
     n_high, dur_high = spread(0.95)
     assert dur_low > dur_high  # beginners play slower and hesitate
+
+
+def test_same_call_twice_does_the_work_once(tiny_root):
+    import pytest
+
+    from pjbench.datasets.synthetic.build import build
+
+    before = {p: p.stat().st_mtime_ns for p in tiny_root.rglob("*") if p.is_file()}
+    assert build(SynthConfig.for_size("tiny"), tiny_root, progress=False) == tiny_root
+    assert before == {p: p.stat().st_mtime_ns for p in tiny_root.rglob("*") if p.is_file()}
+    with pytest.raises(FileExistsError, match="different synthetic dataset"):
+        build(SynthConfig.for_size("tiny", seed=5), tiny_root, progress=False)

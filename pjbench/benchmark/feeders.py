@@ -69,12 +69,23 @@ class SegmentFeeder:
             yield (x, bi, pos, len(chunk)), chunk
 
 
+# pooled statistics per (cache file, its mtime): several tasks on one cache read it once per process
+_POOLED: dict[tuple[str, float], dict[str, np.ndarray]] = {}
+
+
+def pooled_statistics(reader: CacheReader, ids: list[str]) -> dict[str, np.ndarray]:
+    """Mean and standard deviation over each recording's real frames, per layer, flattened."""
+    memo = _POOLED.setdefault((str(reader.path), reader.path.stat().st_mtime), {})
+    for rec_id in ids:
+        if rec_id not in memo:
+            frames = _real_frames(reader.get(rec_id), reader.frame_rate)  # (T, L, D)
+            memo[rec_id] = np.concatenate([frames.mean(0), frames.std(0)], axis=-1).reshape(-1)
+    return {i: memo[i] for i in ids}
+
+
 class PooledFeeder:
     def __init__(self, reader: CacheReader, ids: list[str], train_ids: list[str]) -> None:
-        self.features: dict[str, np.ndarray] = {}
-        for rec_id in ids:
-            frames = _real_frames(reader.get(rec_id), reader.frame_rate)  # (T, L, D)
-            self.features[rec_id] = np.concatenate([frames.mean(0), frames.std(0)], axis=-1).reshape(-1)
+        self.features = pooled_statistics(reader, ids)
         train = np.stack([self.features[i] for i in train_ids])
         self.mean, self.std = train.mean(0), train.std(0) + 1e-6  # standardised with training statistics only
         self.dim = train.shape[1]

@@ -68,6 +68,23 @@ def markdown(header: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def head_comparison(results: list[TaskResult]) -> list[str]:
+    """One sentence per encoder with both heads: which head wins on how many tasks (primary metric)."""
+    by_key = {(r.encoder, r.task, r.head): r.scores[r.primary_metric]["mean"] for r in results}
+    lines = []
+    for enc in sorted({r.encoder for r in results}):
+        tasks = sorted({t for e, t, h in by_key if e == enc and (e, t, "published") in by_key and (e, t, "linear") in by_key})
+        if not tasks:
+            continue
+        linear_wins = [t for t in tasks if by_key[(enc, t, "linear")] > by_key[(enc, t, "published")]]
+        stronger = "linear" if len(linear_wins) * 2 > len(tasks) else "published"
+        lines.append(
+            f"{enc}: the linear probe beats the published head on {len(linear_wins)} of {len(tasks)} tasks "
+            f"(primary metric); the {stronger} head is the stronger here (`--head {stronger}`)."
+        )
+    return lines
+
+
 def write_leaderboards(results_dir: Path) -> dict[str, str]:
     """Write ``<dataset>/leaderboard.md`` and ``.csv``; returns the markdown per dataset."""
     out = {}
@@ -78,7 +95,9 @@ def write_leaderboards(results_dir: Path) -> dict[str, str]:
             "Test split, mean ± 95% CI over seeds, in percent. `published` = the paper's conv+attention head, "
             "`linear` = linear probe on pooled mean/std. Reference rows are the paper's numbers on the real data."
         )
-        (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{note}\n\n{md}\n")
+        comparison = "\n".join(f"- {line}" for line in head_comparison(results))
+        (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{note}\n\n{md}\n\n{comparison}\n")
+        md = f"{md}\n\n{comparison}" if comparison else md
         with open(results_dir / dataset / "leaderboard.csv", "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)

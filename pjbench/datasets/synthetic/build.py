@@ -32,7 +32,7 @@ from .scores import generate_score
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "3"
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
 MANIFEST_NAME = "manifest.csv"
 INFO_NAME = "dataset.json"
@@ -120,7 +120,8 @@ def _make_clip(args: tuple[SynthConfig, ClipJob, Path, list[PianoTimbre]]) -> di
     score_rng = _rng(cfg.seed, 2, job.score_index)
     seconds = float(score_rng.uniform(cfg.min_seconds, cfg.max_seconds))
     score = generate_score(score_rng, seconds=seconds * 0.85)  # performers stretch it; keep clips in range
-    performance = perform(score, job.performer, _rng(cfg.seed, 3, job.score_index, job.level_index))
+    # slow players take longer over the same score; like a recording session, stop at the clip limit
+    performance = perform(score, job.performer, _rng(cfg.seed, 3, job.score_index, job.level_index)).truncated(cfg.max_seconds)
     nuisance = _rng(cfg.seed, 5, job.score_index, job.level_index)
     timbre = timbres[int(nuisance.integers(len(timbres)))]
     room = Room(rt60=float(nuisance.uniform(0.2, 1.6)), wet=float(nuisance.uniform(0.0, 0.35)))

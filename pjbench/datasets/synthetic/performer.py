@@ -78,6 +78,14 @@ class Performance:
     pedal: list[tuple[float, float]]  # sustain pedal down/up times, seconds
     duration: float  # seconds, including the release tail
 
+    def truncated(self, seconds: float) -> Performance:
+        """The performance cut at ``seconds`` (notes and pedal released there), as a recording would be."""
+        if self.duration <= seconds:
+            return self
+        notes = [PerformedNote(n.pitch, n.start, min(n.end, seconds), n.velocity) for n in self.notes if n.start < seconds - 0.05]
+        pedal = [(a, min(b, seconds)) for a, b in self.pedal if a < seconds]
+        return Performance(notes, pedal, seconds)
+
 
 def perform(score: Score, performer: Performer, rng: np.random.Generator) -> Performance:
     s = performer.skill

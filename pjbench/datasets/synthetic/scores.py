@@ -91,9 +91,10 @@ class Score:
 
     @property
     def primary_technique(self) -> str:
-        """The single label for the single-label task: the first figure's, else texture, else articulation."""
-        if self.figures[0] in _FIGURE_LABEL:
-            return _FIGURE_LABEL[self.figures[0]]
+        """The single label for the single-label task: the first technique figure's, else texture, else articulation."""
+        for figure in self.figures:
+            if figure in _FIGURE_LABEL:
+                return _FIGURE_LABEL[figure]
         if self.texture in _TEXTURE_LABEL:
             return _TEXTURE_LABEL[self.texture]
         return "Staccato"
