@@ -16,6 +16,7 @@ Run: python benchmarks/learnability.py [--dataset synthetic]   (after `pjbench e
 from __future__ import annotations
 
 import argparse
+import warnings
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -64,10 +65,16 @@ def _xy(task, examples, feats):
     return x, np.array([e.target for e in examples])
 
 
-def _fit(task, x, y, c):
+def _fit(task, x, y, c, examples):
     base = LogisticRegression(C=c, max_iter=3000)
     model = OneVsRestClassifier(base) if task.kind == "multilabel" else base
-    return make_pipeline(StandardScaler(), model).fit(x, y)
+    pipeline = make_pipeline(StandardScaler(), model)
+    if task.accept is not None:  # one row per true label, weighted 1/k: the soft-target loss of the probe
+        rows = [(xi, a, 1 / len(e.accept)) for xi, e in zip(x, examples) for a in e.accept]
+        return pipeline.fit(
+            np.stack([r[0] for r in rows]), np.array([r[1] for r in rows]), logisticregression__sample_weight=np.array([r[2] for r in rows])
+        )
+    return pipeline.fit(x, y)
 
 
 def _score(task, model, x, y, examples) -> float:
@@ -85,14 +92,15 @@ def _score(task, model, x, y, examples) -> float:
 def evaluate(ds, feats, task) -> float:
     splits = {s: build_examples(task, ds.split(s), ds.pair_group) for s in ("train", "val", "test")}
     data = {s: _xy(task, ex, feats) for s, ex in splits.items()}
-    best = max(C_GRID, key=lambda c: _score(task, _fit(task, *data["train"], c), *data["val"], splits["val"]))
-    return _score(task, _fit(task, *data["train"], best), *data["test"], splits["test"])
+    best = max(C_GRID, key=lambda c: _score(task, _fit(task, *data["train"], c, splits["train"]), *data["val"], splits["val"]))
+    return _score(task, _fit(task, *data["train"], best, splits["train"]), *data["test"], splits["test"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", default="synthetic")
     args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
     ds = load_dataset(args.dataset, build_missing=False)
     reader = CacheReader(find_cache(ds, "mel", cache_dir()))
     mel = mel_features(reader, [r.id for r in ds.recordings])

@@ -99,6 +99,10 @@ def extract(
         list[str] | None,
         typer.Option("--option", "-o", help="encoder option KEY=VALUE, e.g. -o scale=power for the reference's linear mel"),
     ] = None,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(help="pretrained weights: a local file or folder in the published layout (default: the Hugging Face cache, offline)"),
+    ] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda[:N]; fp16 autocast on GPU")] = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", help="10-second segments per encoder call")] = 16,
     segment_seconds: Annotated[float, typer.Option("--segment-seconds")] = 10.0,
@@ -122,7 +126,7 @@ def extract(
 
     try:
         ds = load_dataset(None if manifest else dataset, manifest)
-        enc = load_encoder(encoder, **_encoder_options(option or []))
+        enc = load_encoder(encoder, **_encoder_options(option or []), **({"checkpoint": checkpoint} if checkpoint else {}))
         cfg = ExtractConfig(SegmentConfig(segment_seconds, max_segments), layer, batch_size, device, workers)
         report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
     except (ValueError, RuntimeError, FileNotFoundError, TypeError) as err:
@@ -249,6 +253,7 @@ def list_things(what: Annotated[str, typer.Argument(help="encoders | tasks | dat
 def validate_encoder_cmd(
     encoder: Annotated[str, typer.Argument(help="encoder name or package.module:object")],
     option: Annotated[list[str] | None, typer.Option("--option", "-o", help="encoder option KEY=VALUE")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="pretrained weights (file or folder in the published layout)")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "cpu",
 ) -> None:
     """Check an encoder before benchmarking it: output shape against its declared frame rate and dimension,
@@ -259,7 +264,8 @@ def validate_encoder_cmd(
     from .encoders import load_encoder
 
     try:
-        checks = validate_encoder(load_encoder(encoder, **_encoder_options(option or [])), device=str(resolve_device(device)))
+        enc = load_encoder(encoder, **_encoder_options(option or []), **({"checkpoint": checkpoint} if checkpoint else {}))
+        checks = validate_encoder(enc, device=str(resolve_device(device)))
     except (ValueError, RuntimeError, TypeError) as err:
         _fail(str(err))
     table = Table(title=f"validate-encoder {encoder}")

@@ -74,12 +74,16 @@ _POOLED: dict[tuple[str, float], dict[str, np.ndarray]] = {}
 
 
 def pooled_statistics(reader: CacheReader, ids: list[str]) -> dict[str, np.ndarray]:
-    """Mean and standard deviation over each recording's real frames, per layer, flattened."""
+    """Per layer: mean and standard deviation over each recording's real frames, and the mean absolute and
+    standard deviation of the frame-to-frame difference (how fast the embedding moves: mean and std alone
+    cannot tell a scale from a chord of the same notes). Flattened."""
     memo = _POOLED.setdefault((str(reader.path), reader.path.stat().st_mtime), {})
     for rec_id in ids:
         if rec_id not in memo:
             frames = _real_frames(reader.get(rec_id), reader.frame_rate)  # (T, L, D)
-            memo[rec_id] = np.concatenate([frames.mean(0), frames.std(0)], axis=-1).reshape(-1)
+            delta = np.diff(frames, axis=0) if len(frames) > 1 else np.zeros_like(frames)
+            stats = [frames.mean(0), frames.std(0), np.abs(delta).mean(0), delta.std(0)]
+            memo[rec_id] = np.concatenate(stats, axis=-1).reshape(-1)
     return {i: memo[i] for i in ids}
 
 

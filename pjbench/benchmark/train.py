@@ -55,6 +55,13 @@ def set_seed(seed: int) -> None:
 def targets_tensor(task: Task, examples: list[Example], device: torch.device) -> torch.Tensor:
     if task.kind == "multilabel":
         return torch.tensor([ex.target for ex in examples], dtype=torch.float32, device=device)
+    if task.accept is not None:
+        # one answer counts if it is any true label: train towards the set (soft target spread over it),
+        # so the arg-max is the label most likely to be among the true ones
+        soft = torch.zeros(len(examples), task.n_classes, device=device)
+        for row, ex in enumerate(examples):
+            soft[row, list(ex.accept)] = 1.0 / len(ex.accept)
+        return soft
     return torch.tensor([ex.target for ex in examples], dtype=torch.long, device=device)
 
 

@@ -16,6 +16,9 @@ from .base import Encoder, EncoderMeta
 
 BUILTIN: dict[str, str] = {
     "mel": "pjbench.encoders.mel:MelEncoder",
+    "basicpitch": "pjbench.encoders.basicpitch:BasicPitchEncoder",
+    "mert": "pjbench.encoders.mert:mert_330m",
+    "mert-95m": "pjbench.encoders.mert:mert_95m",
 }
 
 
@@ -50,6 +53,8 @@ def load_encoder(name: str, **options: Any) -> Encoder:
     encoder = factory(**options)
     if not isinstance(encoder, Encoder):
         raise TypeError(f"{target} did not return an encoder (needs .meta, .embed and .to)")
+    if not isinstance(encoder.meta, EncoderMeta):
+        encoder.meta = EncoderMeta.from_object(encoder.meta)
     return encoder
 
 

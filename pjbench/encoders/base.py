@@ -25,8 +25,21 @@ class EncoderMeta:
     description: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # everything else that changes the output
 
+    frames_offset: int = 0  # frames a segment yields beyond round(rate x seconds): -1 for an unpadded conv stack (MERT: 749 at 75 Hz)
+
     def frames_per_segment(self, seconds: float) -> int:
-        return int(round(self.frame_rate * seconds))
+        return int(round(self.frame_rate * seconds)) + self.frames_offset
+
+    @classmethod
+    def from_object(cls, obj: Any) -> EncoderMeta:
+        """An EncoderMeta from any object with the same attribute names (a plugin need not import pjbench)."""
+        missing = [k for k in ("name", "revision", "sample_rate", "frame_rate", "dim", "n_layers") if not hasattr(obj, k)]
+        if missing:
+            raise TypeError(f"encoder metadata lacks {missing}")
+        values = {k: getattr(obj, k) for k in cls.__dataclass_fields__ if hasattr(obj, k)}
+        values["training_data"] = tuple(values.get("training_data", ()))
+        values["options"] = dict(values.get("options", {}))
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -5,7 +5,7 @@ from .published import ConvAttentionProbe, conv_flatten_size
 
 HEADS = {
     "published": "the paper's conv+attention head on frame-level embeddings (with the reference's bugs fixed)",
-    "linear": "a linear probe on per-recording mean and standard deviation over frames",
+    "linear": "a linear probe on per-recording statistics over frames: mean, std, and mean |delta| and std of frame-to-frame differences",
 }
 
 __all__ = ["HEADS", "ConvAttentionProbe", "PooledLinearProbe", "conv_flatten_size"]

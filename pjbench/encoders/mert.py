@@ -1,0 +1,95 @@
+"""MERT-v1 (95M and 330M) through transformers' own ``HubertModel`` — no remote code.
+
+MERT's checkpoints are HuBERT-shaped: ``MERTModel`` subclasses ``HubertModel`` with the same
+module names, so its weights load strictly into ``HubertModel`` built from the same config.
+Its extra config keys are handled here: ``attention_relax`` only rescales the attention
+logits before the softmax and back (the same result), ``deepnorm`` and the CQT front end
+(``feature_extractor_cqt``) are not used by MERT-v1 and are refused if set.
+
+Input: 24 kHz mono, each segment normalised to zero mean and unit variance (MERT's
+``Wav2Vec2FeatureExtractor`` with ``do_normalize``). Output: all hidden states, the CNN
+projection plus every Transformer layer (13 for 95M, 25 for 330M), 75 frames/s
+(a 10-s segment gives 749 frames, as the reference's 749 x 1024).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+import torch
+
+from .base import EncoderMeta
+from .checkpoints import CheckpointError, load_state_dict, resolve_snapshot, strict_load
+
+
+def _conv_frames(n_samples: int, kernels: list[int], strides: list[int]) -> int:
+    for k, s in zip(kernels, strides):
+        n_samples = (n_samples - k) // s + 1
+    return n_samples
+
+
+def hubert_config_from_mert(raw: dict):
+    from transformers import HubertConfig
+
+    if raw.get("feature_extractor_cqt"):
+        raise CheckpointError("this MERT checkpoint uses the CQT front end (MERT-v0 style), which pjbench does not reproduce")
+    if raw.get("deepnorm"):
+        raise CheckpointError("this MERT checkpoint uses deepnorm residual scaling, which HubertModel does not reproduce")
+    accepted = set(inspect.signature(HubertConfig.__init__).parameters)
+    return HubertConfig(**{k: v for k, v in raw.items() if k in accepted and k not in ("architectures", "transformers_version")})
+
+
+class MertEncoder:
+    def __init__(self, checkpoint: str | None = None, model_id: str = "m-a-p/MERT-v1-330M", name: str = "mert") -> None:
+        from transformers import HubertModel
+
+        folder = resolve_snapshot(checkpoint, model_id)
+        raw = json.loads((folder / "config.json").read_text())
+        config = hubert_config_from_mert(raw)
+        self.model = HubertModel(config).eval()
+        strict_load(self.model, load_state_dict(folder), str(folder))
+        pre_path = folder / "preprocessor_config.json"
+        pre = json.loads(pre_path.read_text()) if pre_path.exists() else {}
+        self.normalize = bool(pre.get("do_normalize", True))
+        sample_rate = int(pre.get("sampling_rate", raw.get("sample_rate", 24000)))
+        hop = 1
+        for s in config.conv_stride:
+            hop *= s
+        frames_10s = _conv_frames(10 * sample_rate, list(config.conv_kernel), list(config.conv_stride))
+        revision = folder.name if re.fullmatch(r"[0-9a-f]{40}", folder.name) else f"local:{Path(folder).name}"
+        self.meta = EncoderMeta(
+            name=name,
+            revision=revision,
+            sample_rate=sample_rate,
+            frame_rate=sample_rate / hop,
+            dim=config.hidden_size,
+            n_layers=config.num_hidden_layers + 1,
+            licence="CC-BY-NC-4.0",
+            training_data=("MERT music corpus (160k h, v1)",),
+            description=f"MERT-v1 ({config.num_hidden_layers} layers, {config.hidden_size}-d) via transformers HubertModel",
+            options={"model_id": model_id, "normalize": self.normalize},
+            frames_offset=frames_10s - round(sample_rate / hop * 10),
+        )
+
+    def to(self, device: torch.device) -> MertEncoder:
+        self.model.to(device)
+        return self
+
+    @torch.no_grad()
+    def embed(self, audio: torch.Tensor) -> torch.Tensor:
+        x = audio.float()
+        if self.normalize:  # per segment, as Wav2Vec2FeatureExtractor(do_normalize=True)
+            x = (x - x.mean(dim=1, keepdim=True)) / torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + 1e-7)
+        out = self.model(x, output_hidden_states=True)
+        return torch.stack(out.hidden_states, dim=1)  # (batch, layers, frames, dim)
+
+
+def mert_330m(checkpoint: str | None = None) -> MertEncoder:
+    return MertEncoder(checkpoint, "m-a-p/MERT-v1-330M", "mert")
+
+
+def mert_95m(checkpoint: str | None = None) -> MertEncoder:
+    return MertEncoder(checkpoint, "m-a-p/MERT-v1-95M", "mert-95m")

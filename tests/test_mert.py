@@ -1,0 +1,89 @@
+"""MERT through HubertModel: a tiny random MERT checkpoint in the published Hugging Face layout."""
+
+import json
+
+import pytest
+import torch
+
+from pjbench.benchmark.validate import validate_encoder
+from pjbench.encoders import load_encoder
+from pjbench.encoders.checkpoints import CheckpointError
+
+transformers = pytest.importorskip("transformers")
+
+TINY_MERT = {
+    # the keys a MERT-v1 config.json carries, scaled down
+    "architectures": ["MERTModel"],
+    "model_type": "mert_model",
+    "auto_map": {"AutoConfig": "configuration_MERT.MERTConfig", "AutoModel": "modeling_MERT.MERTModel"},
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "conv_dim": [16, 16, 16, 16, 16, 16, 16],
+    "conv_stride": [5, 2, 2, 2, 2, 2, 2],
+    "conv_kernel": [10, 3, 3, 3, 3, 2, 2],
+    "num_conv_pos_embeddings": 16,
+    "num_conv_pos_embedding_groups": 4,
+    "feat_extract_norm": "group",
+    "do_stable_layer_norm": False,
+    "feature_extractor_cqt": False,
+    "feature_extractor_cqt_bins": 336,
+    "deepnorm": False,
+    "attention_relax": -1.0,
+    "sample_rate": 24000,
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_mert(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("MERT-v1-tiny")
+    config = transformers.HubertConfig(**{k: v for k, v in TINY_MERT.items() if k not in ("architectures", "auto_map", "model_type")})
+    torch.manual_seed(0)
+    model = transformers.HubertModel(config).eval()
+    (folder / "config.json").write_text(json.dumps(TINY_MERT))
+    (folder / "preprocessor_config.json").write_text(json.dumps({"do_normalize": True, "feature_size": 1, "sampling_rate": 24000}))
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    return folder, model
+
+
+def test_loads_strictly_and_matches_the_architecture(tiny_mert):
+    folder, reference = tiny_mert
+    enc = load_encoder("mert", checkpoint=str(folder))
+    assert enc.meta.n_layers == 3 and enc.meta.dim == 32 and enc.meta.frame_rate == 75.0
+    x = torch.randn(2, 24000 * 10) * 0.1
+    out = enc.embed(x)
+    assert out.shape == (2, 3, 749, 32)  # 749 frames per 10 s, as the paper's MERT shape
+    normed = (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, keepdim=True, unbiased=False) + 1e-7)
+    with torch.no_grad():
+        expected = torch.stack(reference(normed, output_hidden_states=True).hidden_states, dim=1)
+    assert torch.allclose(out, expected, atol=1e-5)
+
+
+def test_validator_passes(tiny_mert):
+    folder, _ = tiny_mert
+    failed = [c for c in validate_encoder(load_encoder("mert-95m", checkpoint=str(folder))) if not c.passed]
+    assert failed == []
+
+
+def test_clear_errors(tiny_mert, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty_hf"))
+    with pytest.raises(CheckpointError, match="no local copy of m-a-p/MERT-v1-330M"):
+        load_encoder("mert")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_encoder("mert", checkpoint=str(tmp_path / "nowhere"))
+    folder, _ = tiny_mert
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text((folder / "config.json").read_text())
+    state = torch.load(folder / "pytorch_model.bin", weights_only=True)
+    state.pop("encoder.layer_norm.weight")
+    torch.save(state, bad / "pytorch_model.bin")
+    with pytest.raises(CheckpointError, match="missing"):
+        load_encoder("mert", checkpoint=str(bad))
+    cqt = tmp_path / "cqt"
+    cqt.mkdir()
+    (cqt / "config.json").write_text(json.dumps({**TINY_MERT, "feature_extractor_cqt": True}))
+    with pytest.raises(CheckpointError, match="CQT"):
+        load_encoder("mert", checkpoint=str(cqt))

@@ -1,0 +1,55 @@
+"""Third-party encoders: the example plugin found through a real entry point, and by module:object."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pjbench.cli import app
+from pjbench.encoders import available, load_encoder
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "pjbench-chroma"
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """The example plugin as pip would leave it: the package and a dist-info folder with its entry point."""
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE / "pjbench_chroma", site / "pjbench_chroma")
+    info = site / "pjbench_chroma-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pjbench-chroma\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[pjbench.encoders]\nchroma = pjbench_chroma:ChromaEncoder\n")
+    monkeypatch.syspath_prepend(str(site))
+    yield
+    sys.modules.pop("pjbench_chroma", None)
+
+
+def test_entry_point_plugin_is_listed_loaded_and_validated(installed_plugin):
+    assert available()["chroma"] == "pjbench_chroma:ChromaEncoder"
+    enc = load_encoder("chroma")
+    assert enc.meta.name == "chroma" and enc.meta.dim == 12
+    runner = CliRunner()
+    listed = runner.invoke(app, ["list", "encoders"])
+    assert "chroma" in listed.output
+    checked = runner.invoke(app, ["validate-encoder", "chroma"])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_plugin_extracts_into_the_cache(installed_plugin, tiny, tmp_path):
+    from pjbench.benchmark.extract import ExtractConfig, extract
+    from pjbench.datasets.base import Dataset
+
+    ds = Dataset("plugin-check", tiny.recordings[:3], ())
+    report = extract(ds, load_encoder("chroma"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    assert report.extracted == 3 and "chroma-" in report.cache_path.name
+
+
+def test_module_object_reference_and_errors(installed_plugin):
+    assert load_encoder("pjbench_chroma:ChromaEncoder").meta.name == "chroma"
+    with pytest.raises(ValueError, match="cannot import"):
+        load_encoder("no_such_module:Thing")
+    with pytest.raises(ValueError, match="has no attribute"):
+        load_encoder("pjbench_chroma:Nothing")
