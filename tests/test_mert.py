@@ -43,7 +43,13 @@ def tiny_mert(tmp_path_factory):
     model = transformers.HubertModel(config).eval()
     (folder / "config.json").write_text(json.dumps(TINY_MERT))
     (folder / "preprocessor_config.json").write_text(json.dumps({"do_normalize": True, "feature_size": 1, "sampling_rate": 24000}))
-    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    # saved under the published files' names (weight norm as weight_g / weight_v)
+    legacy = {
+        k.replace("parametrizations.weight.original0", "weight_g").replace("parametrizations.weight.original1", "weight_v"): v
+        for k, v in model.state_dict().items()
+    }
+    assert "encoder.pos_conv_embed.conv.weight_g" in legacy
+    torch.save(legacy, folder / "pytorch_model.bin")
     return folder, model
 
 

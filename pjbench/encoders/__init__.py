@@ -19,6 +19,8 @@ BUILTIN: dict[str, str] = {
     "basicpitch": "pjbench.encoders.basicpitch:BasicPitchEncoder",
     "mert": "pjbench.encoders.mert:mert_330m",
     "mert-95m": "pjbench.encoders.mert:mert_95m",
+    "dac": "pjbench.encoders.dac:DacEncoder",
+    "audiomae": "pjbench.encoders.audiomae:AudioMaeEncoder",
 }
 
 

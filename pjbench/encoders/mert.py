@@ -42,6 +42,19 @@ def hubert_config_from_mert(raw: dict):
     return HubertConfig(**{k: v for k, v in raw.items() if k in accepted and k not in ("architectures", "transformers_version")})
 
 
+def modernize_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Published MERT files store the weight-normalised positional convolution as ``weight_g``/``weight_v``;
+    current torch names them ``parametrizations.weight.original0``/``original1``."""
+    renames = {"conv.weight_g": "conv.parametrizations.weight.original0", "conv.weight_v": "conv.parametrizations.weight.original1"}
+    out = {}
+    for key, value in state.items():
+        for old, new in renames.items():
+            if key.endswith(old):
+                key = key[: -len(old)] + new
+        out[key] = value
+    return out
+
+
 class MertEncoder:
     def __init__(self, checkpoint: str | None = None, model_id: str = "m-a-p/MERT-v1-330M", name: str = "mert") -> None:
         from transformers import HubertModel
@@ -50,7 +63,7 @@ class MertEncoder:
         raw = json.loads((folder / "config.json").read_text())
         config = hubert_config_from_mert(raw)
         self.model = HubertModel(config).eval()
-        strict_load(self.model, load_state_dict(folder), str(folder))
+        strict_load(self.model, modernize_keys(load_state_dict(folder)), str(folder))
         pre_path = folder / "preprocessor_config.json"
         pre = json.loads(pre_path.read_text()) if pre_path.exists() else {}
         self.normalize = bool(pre.get("do_normalize", True))

@@ -1,0 +1,103 @@
+"""DAC through transformers' DacModel: tiny random models saved in both published layouts."""
+
+import pytest
+import torch
+
+from pjbench.benchmark.validate import validate_encoder
+from pjbench.encoders import load_encoder
+from pjbench.encoders.dac import RES_PARTS
+
+transformers = pytest.importorskip("transformers")
+
+TINY = dict(
+    encoder_dim=4,
+    encoder_rates=[2, 2, 2, 2],
+    decoder_dim=32,
+    decoder_rates=[2, 2, 2, 2],
+    n_codebooks=2,
+    codebook_size=16,
+    codebook_dim=4,
+    quantizer_dropout=0.0,
+    sample_rate=16000,
+)
+
+
+def _hf_model():
+    config = transformers.DacConfig(
+        encoder_hidden_size=4,
+        downsampling_ratios=[2, 2, 2, 2],
+        decoder_hidden_size=32,
+        upsampling_ratios=[2, 2, 2, 2],
+        n_codebooks=2,
+        codebook_size=16,
+        codebook_dim=4,
+        sampling_rate=16000,
+    )
+    torch.manual_seed(0)
+    return transformers.DacModel(config).eval()
+
+
+def _descript_layout(hf_state):
+    """The same weights under descript-audio-codec's names, weight-normalised (g, v) as descript stores them."""
+
+    def hf_to_descript(path):
+        p = path.split(".")
+        if p[0] == "encoder":
+            if p[1] in ("conv1", "snake1", "conv2"):
+                return f"encoder.block.{ {'conv1': 0, 'snake1': 5, 'conv2': 6}[p[1]] }"
+            i = int(p[2]) + 1
+            if p[3].startswith("res_unit"):
+                return f"encoder.block.{i}.block.{int(p[3][-1]) - 1}.block.{RES_PARTS.index(p[4])}"
+            return f"encoder.block.{i}.block.{ {'snake1': 3, 'conv1': 4}[p[3]] }"
+        if p[0] == "decoder":
+            if p[1] in ("conv1", "snake1", "conv2"):
+                return f"decoder.model.{ {'conv1': 0, 'snake1': 5, 'conv2': 6}[p[1]] }"
+            i = int(p[2]) + 1
+            if p[3].startswith("res_unit"):
+                return f"decoder.model.{i}.block.{int(p[3][-1]) + 1}.block.{RES_PARTS.index(p[4])}"
+            return f"decoder.model.{i}.block.{ {'snake1': 0, 'conv_t1': 1}[p[3]] }"
+        return path
+
+    out = {}
+    for key, value in hf_state.items():
+        module, _, param = key.rpartition(".")
+        name = hf_to_descript(module)
+        if param == "weight" and value.dim() == 3 and "codebook" not in module:
+            v = value * 3.0  # any scale: the norm divides it out
+            out[f"{name}.weight_v"] = v
+            out[f"{name}.weight_g"] = value.flatten(1).norm(dim=1).view(-1, 1, 1)
+        else:
+            out[f"{name}.{param}"] = value
+    return out
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dac")
+    model = _hf_model()
+    model.save_pretrained(root / "hf")
+    torch.save({"state_dict": _descript_layout(model.state_dict()), "metadata": {"kwargs": TINY}}, root / "weights_tiny.pth")
+    return root, model
+
+
+def test_both_layouts_give_the_model_outputs(checkpoints):
+    root, model = checkpoints
+    x = torch.randn(2, 16000 * 10) * 0.1
+    with torch.no_grad():
+        expected = model.encode(x.unsqueeze(1)).quantized_representation.transpose(1, 2)
+    for source in (root / "hf", root / "weights_tiny.pth"):
+        enc = load_encoder("dac", checkpoint=str(source))
+        out = enc.embed(x)
+        assert out.shape == (2, 1, 10000, 4 * 16)  # hop 16: 160000 / 16 frames, 64-d latent
+        assert torch.allclose(out[:, 0], expected, atol=1e-4), source
+    assert enc.meta.frame_rate == 1000.0
+
+
+def test_whole_segment_padding_and_validator(checkpoints):
+    root, _ = checkpoints
+    enc = load_encoder("dac", checkpoint=str(root / "weights_tiny.pth"))
+    x = torch.randn(1, 16000 * 10 + 5) * 0.1  # not a multiple of the hop: padded, one more frame
+    assert enc.embed(x).shape[2] == 10001
+    assert [c.name for c in validate_encoder(enc) if not c.passed] == []
+    latent = load_encoder("dac", checkpoint=str(root / "hf"), representation="latent")
+    assert latent.meta.options["representation"] == "latent" and latent.embed(x[:, : 16000 * 10]).shape == (1, 1, 10000, 64)
