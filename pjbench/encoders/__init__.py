@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "mert-95m": "pjbench.encoders.mert:mert_95m",
     "dac": "pjbench.encoders.dac:DacEncoder",
     "audiomae": "pjbench.encoders.audiomae:AudioMaeEncoder",
+    "jukebox": "pjbench.encoders.jukebox:JukeboxEncoder",
 }
 
 
