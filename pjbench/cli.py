@@ -108,6 +108,12 @@ def extract(
     segment_seconds: Annotated[float, typer.Option("--segment-seconds")] = 10.0,
     max_segments: Annotated[int, typer.Option("--max-segments", help="segments kept per recording (30 = the first 5 minutes)")] = 30,
     layer: Annotated[str, typer.Option(help="which hidden layer to store: last | all | an index")] = "last",
+    pool: Annotated[
+        str,
+        typer.Option(
+            help="temporal pooling at extraction: none (full frame rate) | mean (one frame per segment) | rate:HZ (average to HZ frames/s)"
+        ),
+    ] = "none",
     workers: Annotated[int, typer.Option(help="audio decoding processes")] = 1,
     cache_dir: CacheOpt = None,
 ) -> None:
@@ -127,7 +133,7 @@ def extract(
     try:
         ds = load_dataset(None if manifest else dataset, manifest)
         enc = load_encoder(encoder, **_encoder_options(option or []), **({"checkpoint": checkpoint} if checkpoint else {}))
-        cfg = ExtractConfig(SegmentConfig(segment_seconds, max_segments), layer, batch_size, device, workers)
+        cfg = ExtractConfig(SegmentConfig(segment_seconds, max_segments), layer, pool, batch_size, device, workers)
         report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
     except (ValueError, RuntimeError, FileNotFoundError, TypeError) as err:
         _fail(str(err))
@@ -216,12 +222,18 @@ def list_things(what: Annotated[str, typer.Argument(help="encoders | tasks | dat
 
         for col in ("name", "rate Hz", "frames/s", "dim", "layers", "licence", "description"):
             table.add_column(col)
+        from .encoders import PUBLISHED_META
+        from .encoders.checkpoints import CheckpointError
+
         for name, target in sorted(available().items()):
             try:
-                m = load_encoder(name).meta
-                table.add_row(name, str(m.sample_rate), f"{m.frame_rate:g}", str(m.dim), str(m.n_layers), m.licence, m.description)
+                m, note = load_encoder(name).meta, ""
+            except CheckpointError:
+                m, note = PUBLISHED_META[name], " [yellow](weights not found here: --checkpoint PATH)[/yellow]"
             except Exception as err:  # a plugin that fails to load is listed, not fatal
                 table.add_row(name, "", "", "", "", "", f"[red]cannot load: {err}[/red] ({target})")
+                continue
+            table.add_row(name, str(m.sample_rate), f"{m.frame_rate:g}", str(m.dim), str(m.n_layers), m.licence, m.description + note)
     elif what == "tasks":
         from .tasks import TASKS
 
@@ -280,18 +292,23 @@ def validate_encoder_cmd(
 
 @app.command()
 def demo(
-    size: Annotated[str, typer.Option(help="synthetic dataset size")] = "small",
-    seeds: Annotated[int, typer.Option(help="seeds per probe")] = 3,
-    published_seeds: Annotated[int, typer.Option("--published-seeds", help="seeds for the published head (costly on a CPU)")] = 2,
-    published_epochs: Annotated[int, typer.Option("--published-epochs", help="max epochs for the published head at lr 1e-3")] = 6,
+    size: Annotated[str, typer.Option(help="synthetic dataset size: small (the benchmark) or tiny (a 3-minute check)")] = "small",
+    encoder: Annotated[list[str] | None, typer.Option("--encoder", "-e", help="encoders to compare (repeat the option)")] = None,
+    published_encoder: Annotated[
+        list[str] | None, typer.Option("--published-encoder", help="encoders that also get the published head (costly on a CPU)")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="seeds per linear probe")] = 3,
+    published_seeds: Annotated[int, typer.Option("--published-seeds", help="seeds for the published head")] = 3,
+    published_epochs: Annotated[int, typer.Option("--published-epochs", help="max epochs for the published head at lr 1e-3")] = 5,
     results_dir: ResultsOpt = Path("results"),
 ) -> None:
-    """The whole benchmark on the embedded dataset: synth -> extract mel -> probe every task with both heads -> leaderboard.
+    """The whole benchmark on the embedded dataset: synth -> extract -> probe every task -> leaderboard.
 
-    Sized for a 2-core CPU (about 20 minutes with `--size small`): the linear probe runs the full protocol
-    (lr 1e-3, up to 100 epochs, patience 15); the published head runs at lr 1e-3 for a few epochs (at the paper's
-    lr 5e-5 it needs hundreds of epochs; with 1e-3 it peaks within about three and then overfits). Validation
-    chooses the epoch in both cases. `pjbench probe` runs the paper's settings.
+    Default: the mel baseline and the offline pretrained basicpitch encoder, each with the linear probe
+    (lr 1e-3, up to 100 epochs, patience 15, 3 seeds), and mel also with the published conv+attention head.
+    Sized for a 2-core CPU: the published head runs at lr 1e-3 for at most 5 epochs and 3 seeds (at the paper's
+    lr 5e-5 it needs hundreds of epochs; at 1e-3 it peaks within about three, then overfits). Validation chooses
+    the epoch in every case. `pjbench probe` runs the paper's settings.
     """
     from .benchmark.extract import ExtractConfig
     from .benchmark.extract import extract as run_extract
@@ -303,21 +320,30 @@ def demo(
     from .paths import cache_dir
     from .tasks import get_task
 
-    console.rule(f"pjbench {__version__} demo: synthetic ({size}) x mel")
+    encoders = encoder or ["mel", "basicpitch"]
+    published = published_encoder if published_encoder is not None else ["mel"]
+    console.rule(f"pjbench {__version__} demo: synthetic ({size}) x {', '.join(encoders)}")
     ds = load_synthetic(build(SynthConfig.for_size(size)))
-    report = run_extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=cache_dir())
-    console.print(f"mel cache: {report.cache_path} ({report.extracted} new, {report.already_done} cached, {len(report.skipped)} skipped)")
-    configs = {
-        "linear": TrainConfig("linear", tuple(range(seeds)), lr=1e-3, max_epochs=100, patience=15),
-        "published": TrainConfig("published", tuple(range(published_seeds)), lr=1e-3, max_epochs=published_epochs, patience=3),
-    }
-    for head, cfg in configs.items():
-        for name in ds.tasks:
-            task = get_task(name, ds)
-            result = run_probe(ds, task, report.cache_path, cfg, results_dir)
+    caches = {}
+    for name in encoders:
+        report = run_extract(ds, load_encoder(name), ExtractConfig(), cache_root=cache_dir())
+        caches[name] = report.cache_path
+        console.print(
+            f"{name} cache: {report.cache_path} ({report.extracted} new, {report.already_done} cached, {len(report.skipped)} skipped)"
+        )
+    runs = [(name, TrainConfig("linear", tuple(range(seeds)), lr=1e-3, max_epochs=100, patience=15)) for name in encoders]
+    runs += [
+        (name, TrainConfig("published", tuple(range(published_seeds)), lr=1e-3, max_epochs=published_epochs, patience=3))
+        for name in published
+        if name in caches
+    ]
+    for name, cfg in runs:
+        for task_name in ds.tasks:
+            result = run_probe(ds, get_task(task_name, ds), caches[name], cfg, results_dir)
             s = result.scores[result.primary_metric]
             console.print(
-                f"{name:22s} {head:9s} {result.primary_metric} = {100 * s['mean']:.1f} ± {100 * s['ci95']:.1f}  (chance {100 * result.counts['chance']:.1f})"
+                f"{name:10s} {task_name:22s} {cfg.head:9s} {result.primary_metric} = {100 * s['mean']:.1f} ± {100 * s['ci95']:.1f}"
+                f"  (chance {100 * result.counts['chance']:.1f})"
             )
     _print_leaderboards(results_dir)
 

@@ -51,7 +51,8 @@ def test_top_level_shape_and_values(checkpoint):
 
 def test_validator_and_errors(checkpoint, tmp_path):
     path, _ = checkpoint
-    assert [c.name for c in validate_encoder(load_encoder("jukebox", checkpoint=str(path))) if not c.passed] == []
+    checks = validate_encoder(load_encoder("jukebox", checkpoint=str(path)), seconds=2.0)  # 2-s segments keep the test quick
+    assert [c.name for c in checks if not c.passed] == []
     with pytest.raises(CheckpointError, match="vqvae.pth.tar"):
         load_encoder("jukebox")
     empty = tmp_path / "other.pth.tar"

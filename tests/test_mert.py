@@ -93,3 +93,28 @@ def test_clear_errors(tiny_mert, tmp_path, monkeypatch):
     (cqt / "config.json").write_text(json.dumps({**TINY_MERT, "feature_extractor_cqt": True}))
     with pytest.raises(CheckpointError, match="CQT"):
         load_encoder("mert", checkpoint=str(cqt))
+
+
+def test_all_layers_pooled_cache_and_learned_layer_weights(tiny_mert, tiny, tmp_path):
+    from pjbench.benchmark.cache import CacheReader
+    from pjbench.benchmark.extract import ExtractConfig, extract
+    from pjbench.benchmark.probe import run_probe
+    from pjbench.benchmark.train import TrainConfig
+    from pjbench.datasets.base import Dataset
+    from pjbench.tasks import TASKS
+
+    folder, _ = tiny_mert
+    subset = [r for split in ("train", "val", "test") for r in tiny.split(split)[:12]]
+    ds = Dataset("mert-layers", subset, tiny.tasks, pair_group="piece")
+    report = extract(ds, load_encoder("mert", checkpoint=str(folder)), ExtractConfig(layer="all", pool="rate:5"), cache_root=tmp_path, progress=False)
+    reader = CacheReader(report.cache_path)
+    rec = reader.get(reader.ids()[0])
+    assert rec.embeddings.shape[1:] == (3, 50, 32)  # all 3 hidden states, pooled to 5 frames/s
+    assert reader.frame_rate == 5.0 and reader.attrs["pool"] == "rate:5"
+    reader.close()
+    cfg = TrainConfig("linear", seeds=(0,), lr=1e-3, max_epochs=3, patience=3)
+    result = run_probe(ds, TASKS["difficulty-3way"], report.cache_path, cfg, tmp_path / "results", progress=False)
+    weights = result.per_seed[0]["layer_weights"]
+    assert len(weights) == 3 and abs(sum(weights) - 1) < 1e-6
+    mean_pooled = extract(ds, load_encoder("mert", checkpoint=str(folder)), ExtractConfig(pool="mean"), cache_root=tmp_path, progress=False)
+    assert mean_pooled.cache_path != report.cache_path  # the pooling is part of the cache key

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 class ExtractConfig:
     segments: SegmentConfig = field(default_factory=SegmentConfig)
     layer: str = "last"  # "last", "all", or a layer index
+    pool: str = "none"  # "none", "mean" (one frame per segment), or "rate:HZ" (average-pool to HZ frames/s)
     batch_size: int = 16  # segments per encoder call
     device: str = "auto"
     workers: int = 1  # decoding processes
@@ -72,6 +73,7 @@ def cache_config(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig) -> dict
         "encoder": encoder.meta.to_dict(),
         "segments": asdict(cfg.segments),
         "layer": cfg.layer,
+        "pool": cfg.pool,
     }
 
 
@@ -102,6 +104,26 @@ def _select_layers(emb: torch.Tensor, layer: str) -> torch.Tensor:
         return emb
     idx = emb.shape[1] - 1 if layer == "last" else int(layer) % emb.shape[1]
     return emb[:, idx : idx + 1]
+
+
+def pooled_frames(pool: str, frames: int, seconds: float) -> int:
+    """Frames per segment after temporal pooling."""
+    if pool == "none":
+        return frames
+    if pool == "mean":
+        return 1
+    if pool.startswith("rate:"):
+        return max(1, min(frames, round(float(pool.split(":", 1)[1]) * seconds)))
+    raise ValueError(f"--pool must be none, mean or rate:HZ, not {pool!r}")
+
+
+def _pool(emb: torch.Tensor, frames: int) -> torch.Tensor:
+    """Average (B, L, T, D) over time into ``frames`` frames."""
+    if frames == emb.shape[2]:
+        return emb
+    b, n_layers, t, d = emb.shape
+    pooled = torch.nn.functional.adaptive_avg_pool1d(emb.permute(0, 1, 3, 2).reshape(b * n_layers, d, t), frames)
+    return pooled.reshape(b, n_layers, d, frames).permute(0, 1, 3, 2)
 
 
 def _source_stat(path: Path) -> tuple[int, float]:
@@ -135,6 +157,10 @@ def extract(
         "max_segments": cfg.segments.max_segments,
         "pjbench_version": __version__,
     }
+    frames_out = pooled_frames(cfg.pool, meta.frames_per_segment(cfg.segments.seconds), cfg.segments.seconds)
+    attrs["frame_rate"] = frames_out / cfg.segments.seconds if cfg.pool != "none" else meta.frame_rate
+    attrs["encoder_frame_rate"] = meta.frame_rate
+    attrs["pool"] = cfg.pool
     report = ExtractReport(cache_path=path)
     writer = CacheWriter(path, attrs)
     start = time.perf_counter()
@@ -170,9 +196,10 @@ def extract(
             with torch.inference_mode(), autocast:
                 for i in range(0, len(batch), cfg.batch_size):
                     chunk = batch[i : i + cfg.batch_size].to(device, non_blocking=True)
-                    outs.append(_select_layers(encoder.embed(chunk), cfg.layer).float().cpu())
+                    raw = encoder.embed(chunk)
+                    _check_shape(raw, meta, cfg)
+                    outs.append(_pool(_select_layers(raw, cfg.layer).float(), frames_out).cpu())
             emb = torch.cat(outs).numpy()
-            _check_shape(emb, meta, cfg)
             offset = 0
             for rec, item in pending:
                 n = len(item["segments"])
@@ -215,7 +242,7 @@ def extract(
     return report
 
 
-def _check_shape(emb: np.ndarray, meta: Any, cfg: ExtractConfig) -> None:
+def _check_shape(emb: torch.Tensor, meta: Any, cfg: ExtractConfig) -> None:
     expected_frames = meta.frames_per_segment(cfg.segments.seconds)
     if emb.shape[2] != expected_frames or emb.shape[3] != meta.dim:
         raise RuntimeError(

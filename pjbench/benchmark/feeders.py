@@ -83,7 +83,7 @@ def pooled_statistics(reader: CacheReader, ids: list[str]) -> dict[str, np.ndarr
             frames = _real_frames(reader.get(rec_id), reader.frame_rate)  # (T, L, D)
             delta = np.diff(frames, axis=0) if len(frames) > 1 else np.zeros_like(frames)
             stats = [frames.mean(0), frames.std(0), np.abs(delta).mean(0), delta.std(0)]
-            memo[rec_id] = np.concatenate(stats, axis=-1).reshape(-1)
+            memo[rec_id] = np.concatenate(stats, axis=-1)  # (layers, 4 * dim)
     return {i: memo[i] for i in ids}
 
 
@@ -92,13 +92,13 @@ class PooledFeeder:
         self.features = pooled_statistics(reader, ids)
         train = np.stack([self.features[i] for i in train_ids])
         self.mean, self.std = train.mean(0), train.std(0) + 1e-6  # standardised with training statistics only
-        self.dim = train.shape[1]
+        self.n_layers, self.dim = train.shape[1:]
 
     def make_model(self, task: Task) -> nn.Module:
-        return PooledLinearProbe(self.dim * (2 if task.kind == "pairwise" else 1), task.n_classes)
+        return PooledLinearProbe(self.dim * (2 if task.kind == "pairwise" else 1), task.n_classes, self.n_layers)
 
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
-            rows = [np.concatenate([(self.features[i] - self.mean) / self.std for i in ex.ids]) for ex in chunk]
+            rows = [np.concatenate([(self.features[i] - self.mean) / self.std for i in ex.ids], axis=-1) for ex in chunk]
             yield (torch.from_numpy(np.stack(rows)).to(device=device, dtype=torch.float32),), chunk

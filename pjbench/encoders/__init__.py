@@ -25,6 +25,70 @@ BUILTIN: dict[str, str] = {
 }
 
 
+# Published metadata of the checkpoint-based encoders, for `pjbench list encoders` on a machine without
+# their weights (the loaded encoder's own metadata is what goes into caches and results).
+PUBLISHED_META: dict[str, EncoderMeta] = {
+    "mert": EncoderMeta(
+        "mert",
+        "m-a-p/MERT-v1-330M",
+        24000,
+        75.0,
+        1024,
+        25,
+        "CC-BY-NC-4.0",
+        ("MERT music corpus (160k h)",),
+        "MERT-v1-330M, all 25 hidden states, via transformers HubertModel",
+        frames_offset=-1,
+    ),
+    "mert-95m": EncoderMeta(
+        "mert-95m",
+        "m-a-p/MERT-v1-95M",
+        24000,
+        75.0,
+        768,
+        13,
+        "CC-BY-NC-4.0",
+        ("MERT music corpus (1k h)",),
+        "MERT-v1-95M, all 13 hidden states, via transformers HubertModel",
+        frames_offset=-1,
+    ),
+    "dac": EncoderMeta(
+        "dac",
+        "descript/dac_44khz",
+        44100,
+        44100 / 512,
+        1024,
+        1,
+        "MIT",
+        ("speech, music and general audio",),
+        "DAC 44 kHz quantised z, whole-segment encoding, via transformers DacModel",
+        frames_offset=1,
+    ),
+    "audiomae": EncoderMeta(
+        "audiomae",
+        "official pretrained.pth",
+        16000,
+        51.2,
+        768,
+        13,
+        "CC-BY-4.0",
+        ("AudioSet-2M",),
+        "Audio-MAE ViT-B/16, 512 patch tokens (64 time x 8 freq), via transformers ViTModel",
+    ),
+    "jukebox": EncoderMeta(
+        "jukebox",
+        "5b vqvae.pth.tar",
+        44100,
+        44100 / 128,
+        64,
+        1,
+        "Noncommercial Use License",
+        ("Jukebox 1.2M songs",),
+        "Jukebox 5b VQ-VAE top-level encoder output before quantisation",
+    ),
+}
+
+
 def _resolve(target: str) -> Callable[..., Any]:
     module_name, _, attr = target.partition(":")
     if not attr:

@@ -48,6 +48,10 @@ class ConvAttentionProbe(nn.Module):
             nn.Dropout(dropout),
         )
         self.flatten_size = conv_flatten_size(frames, dim)
+        if self.flatten_size <= 0:
+            raise ValueError(
+                f"the published head needs at least 5 frames and 5 dimensions per segment, got {frames} x {dim} (pooled cache? use --head linear)"
+            )
         self.project = nn.Linear(self.flatten_size, d_model)
         self.attention = nn.TransformerEncoderLayer(d_model, nhead=2, dim_feedforward=64, dropout=dropout, batch_first=True)
         self.classifier = nn.Linear(max_segments * d_model, n_classes)
