@@ -5,7 +5,7 @@ import torch
 
 from pjbench.benchmark.validate import validate_encoder
 from pjbench.encoders import load_encoder
-from pjbench.encoders.dac import RES_PARTS
+from pjbench.encoders.dac import RES_PARTS, _config_from_descript
 
 transformers = pytest.importorskip("transformers")
 
@@ -23,18 +23,8 @@ TINY = dict(
 
 
 def _hf_model():
-    config = transformers.DacConfig(
-        encoder_hidden_size=4,
-        downsampling_ratios=[2, 2, 2, 2],
-        decoder_hidden_size=32,
-        upsampling_ratios=[2, 2, 2, 2],
-        n_codebooks=2,
-        codebook_size=16,
-        codebook_dim=4,
-        sampling_rate=16000,
-    )
     torch.manual_seed(0)
-    return transformers.DacModel(config).eval()
+    return transformers.DacModel(_config_from_descript(TINY, 16000)).eval()
 
 
 def _descript_layout(hf_state):

@@ -106,7 +106,9 @@ def test_all_layers_pooled_cache_and_learned_layer_weights(tiny_mert, tiny, tmp_
     folder, _ = tiny_mert
     subset = [r for split in ("train", "val", "test") for r in tiny.split(split)[:12]]
     ds = Dataset("mert-layers", subset, tiny.tasks, pair_group="piece")
-    report = extract(ds, load_encoder("mert", checkpoint=str(folder)), ExtractConfig(layer="all", pool="rate:5"), cache_root=tmp_path, progress=False)
+    report = extract(
+        ds, load_encoder("mert", checkpoint=str(folder)), ExtractConfig(layer="all", pool="rate:5"), cache_root=tmp_path, progress=False
+    )
     reader = CacheReader(report.cache_path)
     rec = reader.get(reader.ids()[0])
     assert rec.embeddings.shape[1:] == (3, 50, 32)  # all 3 hidden states, pooled to 5 frames/s

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..datasets.base import Dataset
 from ..datasets.synthetic.scores import TECHNIQUES
 from .base import Example, Task, build_examples, multi_hot
@@ -92,19 +94,14 @@ ALIASES = {"expertise": "expertise-2way", "difficulty": "difficulty-9way", "tech
 
 
 def manifest_task(name: str, dataset: Dataset) -> Task:
-    """The task of a user's manifest; classes come from the training split's labels."""
+    """The task of a user's manifest; classes come from the labels of all its recordings."""
     values = [r.labels["label"] for r in dataset.recordings]
-    if name == "ranking-2way":
-        return Task(
-            name,
-            "pairwise",
-            ("first better", "second better"),
-            "Which of two recordings has the higher level",
-            5e-5,
-            12,
-            "accuracy",
+    if name == "ranking-2way":  # the expertise ranking task on the manifest's numeric levels
+        return replace(
+            TASKS["expertise-2way"],
+            name=name,
+            description="Which of two recordings has the higher level",
             label=lambda r: r.labels["label"],
-            pair_mode="2way",
         )
     if name == "multilabel":
         classes = tuple(sorted({c for v in values for c in v}))
