@@ -52,13 +52,25 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def _parse_value(value: str) -> object:
+    """true/false -> bool, numbers -> int/float, anything else stays a string."""
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def _encoder_options(options: list[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for item in options:
         key, sep, value = item.partition("=")
         if not sep:
             _fail(f"encoder option {item!r} is not KEY=VALUE")
-        out[key.replace("-", "_")] = int(value) if value.isdigit() else value
+        out[key.replace("-", "_")] = _parse_value(value)
     return out
 
 

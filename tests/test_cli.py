@@ -87,3 +87,10 @@ def test_own_manifest_dataset(tiny, pjbench_home, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "res" / "mine" / "mel" / "ranking-2way.linear.json").exists()
+
+
+def test_encoder_option_values_are_typed():
+    from pjbench.cli import _parse_value
+
+    assert _parse_value("true") is True and _parse_value("False") is False
+    assert _parse_value("3") == 3 and _parse_value("0.5") == 0.5 and _parse_value("power") == "power"

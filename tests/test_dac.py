@@ -91,3 +91,14 @@ def test_whole_segment_padding_and_validator(checkpoints):
     assert [c.name for c in validate_encoder(enc) if not c.passed] == []
     latent = load_encoder("dac", checkpoint=str(root / "hf"), representation="latent")
     assert latent.meta.options["representation"] == "latent" and latent.embed(x[:, : 16000 * 10]).shape == (1, 1, 10000, 64)
+
+
+def test_reference_one_second_chunks(checkpoints):
+    root, model = checkpoints
+    enc = load_encoder("dac", checkpoint=str(root / "hf"), reference=True)
+    x = torch.randn(1, 16000 * 10) * 0.1
+    out = enc.embed(x)
+    assert out.shape == (1, 1, 10 * 1000, 64) and enc.meta.frames_per_segment(10) == 10000
+    with torch.no_grad():
+        second = model.encode(x[:, 16000:32000].unsqueeze(1)).quantized_representation.transpose(1, 2)
+    assert torch.allclose(out[0, 0, 1000:2000], second[0], atol=1e-4)  # each second encoded on its own

@@ -3,7 +3,7 @@
 The embedding is ``z``, the 1024-d quantised continuous representation of ``encode()``
 (what the reference used), or with ``representation="latent"`` the encoder output before
 quantisation. Unlike the reference, which encoded 1-second chunks independently (seams,
-87 frames/s), the whole 10-s segment is encoded at once, right-padded to a multiple of the
+87 frames/s), the whole 10-s segment is encoded at once (``reference=True`` restores the 1-s chunks), right-padded to a multiple of the
 hop (512) as DAC's own ``preprocess`` does: 862 frames at 86.13 frames/s for 44.1 kHz.
 
 Checkpoints: a transformers folder (``config.json`` + weights, e.g. a snapshot of
@@ -100,7 +100,12 @@ def _config_from_descript(kwargs: dict, sample_rate: int):
 
 class DacEncoder:
     def __init__(
-        self, checkpoint: str | None = None, model_id: str = "descript/dac_44khz", representation: str = "z", sample_rate: int = 44100
+        self,
+        checkpoint: str | None = None,
+        model_id: str = "descript/dac_44khz",
+        representation: str = "z",
+        sample_rate: int = 44100,
+        reference: bool = False,
     ) -> None:
         from transformers import DacConfig, DacModel
 
@@ -125,7 +130,9 @@ class DacEncoder:
         self.representation = representation
         self.hop = int(config.hop_length)
         rate = int(config.sampling_rate)
-        frames_10s = -(-10 * rate // self.hop)  # ceil: the segment is padded to a multiple of the hop
+        # reference=True: the reference code's 1-second chunks encoded independently (seams; 87 frames per second)
+        self.chunk = rate if reference else None
+        frames_10s = 10 * -(-rate // self.hop) if reference else -(-10 * rate // self.hop)  # padded to a multiple of the hop
         dim = config.hidden_size  # z and the encoder output share the latent width (1024 for the 44 kHz model)
         self.meta = EncoderMeta(
             name="dac",
@@ -137,7 +144,7 @@ class DacEncoder:
             licence="MIT",
             training_data=("DAPS", "DNS Challenge", "Common Voice", "VCTK", "MUSDB", "Jamendo", "AudioSet"),
             description=f"DAC {rate // 1000} kHz, {representation} ({dim}-d), whole-segment encoding",
-            options={"representation": representation, "model_id": model_id},
+            options={"representation": representation, "model_id": model_id, "reference_1s_chunks": reference},
             frames_offset=frames_10s - round(rate / self.hop * 10),
         )
 
@@ -148,6 +155,13 @@ class DacEncoder:
     @torch.no_grad()
     def embed(self, audio: torch.Tensor) -> torch.Tensor:
         x = audio.float()
+        if self.chunk is not None:
+            n = x.shape[1] // self.chunk
+            parts = self._encode(x[:, : n * self.chunk].reshape(-1, self.chunk))  # (batch * n, 1, frames, dim)
+            return parts.reshape(x.shape[0], n, *parts.shape[2:]).flatten(1, 2).unsqueeze(1)
+        return self._encode(x)
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
         pad = (-x.shape[1]) % self.hop
         x = torch.nn.functional.pad(x, (0, pad)).unsqueeze(1)  # (batch, 1, samples)
         out = self.model.encoder(x) if self.representation == "latent" else self.model.encode(x).quantized_representation
