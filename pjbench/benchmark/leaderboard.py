@@ -93,7 +93,7 @@ def write_leaderboards(results_dir: Path) -> dict[str, str]:
         md = markdown(header, body)
         note = (
             "Test split, mean ± 95% CI over seeds, in percent. `published` = the paper's conv+attention head, "
-            "`linear` = linear probe on pooled mean/std. Reference rows are the paper's numbers on the real data."
+            "`linear` = linear probe on per-recording frame statistics (mean, std, frame-difference mean |Δ| and std). Reference rows are the paper's numbers on the real data."
         )
         comparison = "\n".join(f"- {line}" for line in head_comparison(results))
         (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{note}\n\n{md}\n\n{comparison}\n")
