@@ -304,7 +304,7 @@ def validate_encoder_cmd(
 
 @app.command()
 def demo(
-    size: Annotated[str, typer.Option(help="synthetic dataset size: small (the benchmark) or tiny (a 3-minute check)")] = "small",
+    size: Annotated[str, typer.Option(help="synthetic dataset size: small (the benchmark) or tiny (a 4-minute check)")] = "small",
     encoder: Annotated[list[str] | None, typer.Option("--encoder", "-e", help="encoders to compare (repeat the option)")] = None,
     published_encoder: Annotated[
         list[str] | None, typer.Option("--published-encoder", help="encoders that also get the published head (costly on a CPU)")
