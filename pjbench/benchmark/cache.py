@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import h5py
 import numpy as np
@@ -118,13 +118,9 @@ class CacheReader:
         self._recs = self.file["recordings"]
 
     def ids(self) -> list[str]:
-        from urllib.parse import unquote
-
         return [unquote(k) for k in self._recs if self._recs[k].attrs.get("complete", False)]
 
     def skipped(self) -> dict[str, str]:
-        from urllib.parse import unquote
-
         return {unquote(k): str(g.attrs["reason"]) for k, g in self.file["skipped"].items()}
 
     def __contains__(self, rec_id: str) -> bool:

@@ -146,21 +146,20 @@ def extract(
     meta = encoder.meta
     conf = cache_config(dataset, encoder, cfg)
     path = cache_path_for(dataset, encoder, cfg, cache_root)
+    frames_out = pooled_frames(cfg.pool, meta.frames_per_segment(cfg.segments.seconds), cfg.segments.seconds)
     attrs = {
         "encoder": meta.name,
         "revision": meta.revision,
         "config_hash": config_hash(conf),
         "config": json.dumps(conf, sort_keys=True),
         "sample_rate": meta.sample_rate,
-        "frame_rate": meta.frame_rate,
+        "frame_rate": frames_out / cfg.segments.seconds if cfg.pool != "none" else meta.frame_rate,  # of the stored frames
+        "encoder_frame_rate": meta.frame_rate,
+        "pool": cfg.pool,
         "segment_seconds": cfg.segments.seconds,
         "max_segments": cfg.segments.max_segments,
         "pjbench_version": __version__,
     }
-    frames_out = pooled_frames(cfg.pool, meta.frames_per_segment(cfg.segments.seconds), cfg.segments.seconds)
-    attrs["frame_rate"] = frames_out / cfg.segments.seconds if cfg.pool != "none" else meta.frame_rate
-    attrs["encoder_frame_rate"] = meta.frame_rate
-    attrs["pool"] = cfg.pool
     report = ExtractReport(cache_path=path)
     writer = CacheWriter(path, attrs)
     start = time.perf_counter()
