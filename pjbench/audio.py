@@ -6,6 +6,7 @@ else (mp3, m4a, webm, ...). Resampling is soxr's high-quality mode through libro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import librosa
@@ -64,3 +65,46 @@ def _read_pyav(path: Path) -> tuple[np.ndarray, int]:
     if not chunks:
         raise AudioError(f"{path}: no audio samples")
     return np.concatenate(chunks).astype(np.float32), int(sr)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says, without decoding it (for shortcut and format reports)."""
+
+    codec: str
+    sample_rate: int
+    channels: int
+    duration: float
+
+
+def probe_audio(path: str | Path) -> AudioInfo:
+    path = Path(path)
+    try:
+        info = sf.info(str(path))
+        return AudioInfo(
+            str(info.format).lower() + (f"/{info.subtype.lower()}" if info.subtype else ""),
+            int(info.samplerate),
+            int(info.channels),
+            float(info.duration),
+        )
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: no audio stream")
+            stream = container.streams.audio[0]
+            duration = 0.0
+            if container.duration:
+                duration = container.duration / 1_000_000  # microseconds
+            elif stream.duration and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            return AudioInfo(
+                str(stream.codec_context.name), int(stream.codec_context.sample_rate), int(stream.codec_context.channels), duration
+            )
+    except AudioError:
+        raise
+    except Exception as err:
+        raise AudioError(f"{path}: cannot read the audio header ({type(err).__name__}: {err})") from err

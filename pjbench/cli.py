@@ -24,8 +24,22 @@ app = typer.Typer(
 console = Console()
 
 DatasetOpt = Annotated[
-    str, typer.Option("--dataset", "-d", help="synthetic | synthetic-tiny | synthetic-full | a synthetic dataset folder")
+    str,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="synthetic | synthetic-tiny | synthetic-full | a synthetic dataset folder | pld-expertise | pld-technique | "
+        "cipi-difficulty | icpc2015 (the last four need --audio-root)",
+    ),
 ]
+AudioRootOpt = Annotated[
+    Path | None, typer.Option("--audio-root", help="your copy of a published dataset's audio, laid out as its label files name it")
+]
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--labels", help="folder with the published label files under their published names (default: AUDIO_ROOT/labels)"),
+]
+SplitSeedOpt = Annotated[int, typer.Option("--split-seed", help="seed of the grouped, stratified split (PLD expertise and technique)")]
 ManifestOpt = Annotated[Path | None, typer.Option("--manifest", help="your own dataset: a CSV with columns id,path,split,label[,group]")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="where embedding caches live (default $PJBENCH_HOME/cache)")]
 ResultsOpt = Annotated[Path, typer.Option("--results-dir", help="where result JSON files and leaderboards go")]
@@ -118,7 +132,10 @@ def extract(
     device: Annotated[str, typer.Option(help="auto | cpu | cuda[:N]; fp16 autocast on GPU")] = "auto",
     batch_size: Annotated[int, typer.Option("--batch-size", help="10-second segments per encoder call")] = 16,
     segment_seconds: Annotated[float, typer.Option("--segment-seconds")] = 10.0,
-    max_segments: Annotated[int, typer.Option("--max-segments", help="segments kept per recording (30 = the first 5 minutes)")] = 30,
+    max_segments: Annotated[
+        int | None,
+        typer.Option("--max-segments", help="segments kept per recording (default: the dataset's, 30 = the first 5 minutes; 0 = all)"),
+    ] = None,
     layer: Annotated[str, typer.Option(help="which hidden layer to store: last | all | an index")] = "last",
     pool: Annotated[
         str,
@@ -127,6 +144,9 @@ def extract(
         ),
     ] = "none",
     workers: Annotated[int, typer.Option(help="audio decoding processes")] = 1,
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
     cache_dir: CacheOpt = None,
 ) -> None:
     """Embed every recording into an HDF5 cache (resumable: finished recordings are skipped).
@@ -143,12 +163,17 @@ def extract(
     from .paths import cache_dir as default_cache
 
     try:
-        ds = load_dataset(None if manifest else dataset, manifest)
+        ds = load_dataset(None if manifest else dataset, manifest, audio_root=audio_root, labels_dir=labels, split_seed=split_seed)
         enc = load_encoder(encoder, **_encoder_options(option or []), **({"checkpoint": checkpoint} if checkpoint else {}))
-        cfg = ExtractConfig(SegmentConfig(segment_seconds, max_segments), layer, pool, batch_size, device, workers)
+        keep = ds.max_segments if max_segments is None else (max_segments or None)
+        cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device, workers)
         report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
     except (ValueError, RuntimeError, FileNotFoundError, TypeError) as err:
         _fail(str(err))
+    if ds.info.get("n_missing_audio"):
+        console.print(
+            f"[yellow]{ds.info['n_missing_audio']} of {ds.info['n_label_rows']} label rows have no audio[/yellow] (listed in {report.cache_path.parent / 'missing-audio.csv'})"
+        )
     console.print(
         f"{report.extracted} extracted, {report.already_done} already cached, {len(report.skipped)} skipped "
         f"({report.realtime_factor:.0f}x real time) -> [bold]{report.cache_path}[/bold]"
@@ -168,7 +193,16 @@ def probe(
     epochs: Annotated[int, typer.Option(help="maximum epochs")] = 100,
     patience: Annotated[int, typer.Option(help="early stopping on the validation split")] = 15,
     weight_decay: Annotated[float, typer.Option("--weight-decay")] = 0.01,
+    standardize: Annotated[
+        bool,
+        typer.Option(
+            "--standardize/--no-standardize", help="published head: standardise each input dimension with training-split statistics"
+        ),
+    ] = False,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "cpu",
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
     cache: Annotated[Path | None, typer.Option(help="an explicit cache file (default: the newest for this dataset and encoder)")] = None,
     cache_dir: CacheOpt = None,
     results_dir: ResultsOpt = Path("results"),
@@ -186,7 +220,9 @@ def probe(
     from .tasks import get_task
 
     try:
-        ds = load_dataset(None if manifest else dataset, manifest, build_missing=False)
+        ds = load_dataset(
+            None if manifest else dataset, manifest, build_missing=False, audio_root=audio_root, labels_dir=labels, split_seed=split_seed
+        )
         cache_path = cache or find_cache(ds, encoder, cache_dir or default_cache())
         tasks = [get_task(t, ds) for t in (ds.tasks if task == "all" else [task])]
         heads = ["published", "linear"] if head == "both" else [head]
@@ -194,7 +230,9 @@ def probe(
         for h in heads:
             for t in tasks:
                 head_lr = lr if lr is not None else (1e-3 if h == "linear" else None)
-                cfg = TrainConfig(h, tuple(range(seeds)), head_lr, batch_size, weight_decay, epochs, patience, device=dev)
+                cfg = TrainConfig(
+                    h, tuple(range(seeds)), head_lr, batch_size, weight_decay, epochs, patience, standardize=standardize, device=dev
+                )
                 result = run_probe(ds, t, cache_path, cfg, results_dir)
                 s = result.scores[result.primary_metric]
                 console.print(
@@ -202,6 +240,70 @@ def probe(
                 )
     except (ValueError, RuntimeError, FileNotFoundError) as err:
         _fail(str(err))
+    _print_leaderboards(results_dir)
+
+
+@app.command()
+def transfer(
+    encoder: Annotated[str, typer.Option("--encoder", "-e", help="the encoder whose caches (PLD and ICPC) to use")] = "mel",
+    pld_audio_root: Annotated[Path | None, typer.Option("--pld-audio-root", help="audio of pld-expertise (the training data)")] = None,
+    pld_labels: Annotated[Path | None, typer.Option("--pld-labels", help="PLD label files (default: PLD_AUDIO_ROOT/labels)")] = None,
+    icpc_audio_root: Annotated[Path | None, typer.Option("--icpc-audio-root", help="audio of the ICPC-2015 preliminary round")] = None,
+    icpc_labels: Annotated[
+        Path | None, typer.Option("--icpc-labels", help="the ICPC2015-dataset files (default: ICPC_AUDIO_ROOT/labels)")
+    ] = None,
+    head: Annotated[str, typer.Option(help="published | linear")] = "linear",
+    seeds: Annotated[int, typer.Option(help="seeds of the PLD probe (and of the fitting halves)")] = 5,
+    lr: Annotated[float | None, typer.Option(help="learning rate (default: the paper's for ranking; 1e-3 for the linear head)")] = None,
+    epochs: Annotated[int, typer.Option(help="maximum PLD training epochs")] = 100,
+    patience: Annotated[int, typer.Option(help="early stopping on PLD validation")] = 15,
+    part_segments: Annotated[int, typer.Option("--part-segments", help="segments per recital part (30 = 5 minutes)")] = 30,
+    fit_epochs: Annotated[int, typer.Option("--fit-epochs", help="epochs of the 'with fitting' protocol")] = 5,
+    split_seed: SplitSeedOpt = 0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "cpu",
+    cache_dir: CacheOpt = None,
+    results_dir: ResultsOpt = Path("results"),
+) -> None:
+    """Apply the PLD expertise-2way probe to ICPC-2015 candidates: pairs of candidates who reached different
+    stages, judged part by part (5-minute parts, part j with part j), by majority vote and by mean probability;
+    with and without fitting on a disjoint half of the candidates; candidates ranked by win count, with
+    Kendall tau and Spearman against the stage reached, and the paper's Figure 2 as a PNG.
+
+    Extract both first: `pjbench extract -e mel -d pld-expertise --audio-root A` and
+    `pjbench extract -e mel -d icpc2015 --audio-root B` (every segment of the recitals is kept).
+    """
+    from .benchmark.extract import resolve_device
+    from .benchmark.probe import find_cache
+    from .benchmark.train import TrainConfig
+    from .benchmark.transfer import TransferConfig, run_transfer
+    from .datasets import load_dataset
+    from .paths import cache_dir as default_cache
+
+    try:
+        pld = load_dataset("pld-expertise", build_missing=False, audio_root=pld_audio_root, labels_dir=pld_labels, split_seed=split_seed)
+        icpc = load_dataset("icpc2015", build_missing=False, audio_root=icpc_audio_root, labels_dir=icpc_labels)
+        root = cache_dir or default_cache()
+        head_lr = lr if lr is not None else (1e-3 if head == "linear" else None)
+        cfg = TrainConfig(head, tuple(range(seeds)), head_lr, None, 0.01, epochs, patience, device=str(resolve_device(device)))
+        result = run_transfer(
+            pld,
+            find_cache(pld, encoder, root),
+            icpc,
+            find_cache(icpc, encoder, root),
+            cfg,
+            TransferConfig(part_segments, fit_epochs),
+            results_dir,
+        )
+    except (ValueError, RuntimeError, FileNotFoundError) as err:
+        _fail(str(err))
+    s = result.scores
+    console.print(
+        f"ICPC-2015 transfer ({encoder}, {head}): pair accuracy by vote {100 * s['accuracy_vote']['mean']:.1f} ± {100 * s['accuracy_vote']['ci95']:.1f}, "
+        f"by mean probability {100 * s['accuracy_mean_prob']['mean']:.1f}; with fitting {100 * s['fit_accuracy_vote']['mean']:.1f}; "
+        f"Kendall tau {s['kendall_tau']['mean']:.2f}, Spearman {s['spearman']['mean']:.2f} (chance: 50%, 0)"
+    )
+    top = result.extra["ranking"][:10]
+    console.print("top candidates by win count: " + "; ".join(f"{r['candidate']} ({r['mean_wins']:.0f}, {r['stage_name']})" for r in top))
     _print_leaderboards(results_dir)
 
 
@@ -223,6 +325,45 @@ def leaderboard(results_dir: ResultsOpt = Path("results")) -> None:
     if not results_dir.exists():
         _fail(f"no results in {results_dir}; run `pjbench probe` first")
     _print_leaderboards(results_dir)
+
+
+data_app = typer.Typer(help="Inspect datasets: leakage, shortcuts, missing audio.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check(
+    dataset: Annotated[str, typer.Argument(help="a dataset name (pjbench list datasets) or a synthetic dataset folder")],
+    manifest: ManifestOpt = None,
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(help="where the report goes (default: results/<dataset>/)")] = None,
+) -> None:
+    """Leakage and shortcut report: performer / piece / source overlap across splits, the same audio on two
+    sides, missing and unreadable files, and per label the duration, codec, sample-rate and channel
+    distribution with how well each property alone predicts the label. Writes data-check.txt, .png
+    and missing-audio.csv."""
+    from .datasets import load_dataset
+    from .datasets.check import check_dataset, plot_report, render_text
+
+    try:
+        ds = load_dataset(
+            None if manifest else dataset, manifest, build_missing=False, audio_root=audio_root, labels_dir=labels, split_seed=split_seed
+        )
+        report = check_dataset(ds)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    folder = out or Path("results") / ds.name
+    folder.mkdir(parents=True, exist_ok=True)
+    text = render_text(report)
+    (folder / "data-check.txt").write_text(text)
+    plot_report(report, folder / "data-check.png")
+    from .benchmark.extract import write_missing_report
+
+    missing_csv = write_missing_report(ds, folder)
+    console.print(text, markup=False, highlight=False)
+    console.print(f"report: {folder / 'data-check.txt'}, {folder / 'data-check.png'}" + (f", {missing_csv}" if missing_csv else ""))
 
 
 @app.command("list")

@@ -8,6 +8,7 @@ recorded in the cache as skipped, never zero-filled.
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -157,10 +158,11 @@ def extract(
         "encoder_frame_rate": meta.frame_rate,
         "pool": cfg.pool,
         "segment_seconds": cfg.segments.seconds,
-        "max_segments": cfg.segments.max_segments,
+        "max_segments": cfg.segments.max_segments or 0,  # 0: every segment (HDF5 attributes cannot be None)
         "pjbench_version": __version__,
     }
     report = ExtractReport(cache_path=path)
+    write_missing_report(dataset, path.parent)
     writer = CacheWriter(path, attrs)
     start = time.perf_counter()
     try:
@@ -239,6 +241,21 @@ def extract(
     if report.skipped:
         log.warning("%d recordings skipped; reasons are stored in %s under /skipped", len(report.skipped), path)
     return report
+
+
+def write_missing_report(dataset: Dataset, folder: Path) -> Path | None:
+    """List the label rows whose audio the user's copy lacks (``missing-audio.csv`` beside the cache)."""
+    missing = dataset.info.get("missing") or []
+    if not missing:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "missing-audio.csv"
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "expected", "split", "label"])
+        writer.writeheader()
+        writer.writerows(missing)
+    log.warning("%s: %d label rows have no audio; listed in %s", dataset.name, len(missing), out)
+    return out
 
 
 def _check_shape(emb: torch.Tensor, meta: Any, cfg: ExtractConfig) -> None:

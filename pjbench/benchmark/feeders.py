@@ -8,7 +8,9 @@ recording) and feeds those to a linear probe.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -17,11 +19,28 @@ from torch import nn
 
 from ..heads import ConvAttentionProbe, PooledLinearProbe
 from ..tasks import Example, Task
-from .cache import CachedRecording, CacheReader
+from .cache import CachedRecording
+
+
+class RecordingSource(Protocol):
+    """What feeders read: a :class:`CacheReader`, or a view of one (the ICPC recital parts)."""
+
+    path: Path
+
+    def ids(self) -> list[str]: ...
+
+    def get(self, rec_id: str) -> CachedRecording: ...
+
+    @property
+    def frame_rate(self) -> float: ...
 
 
 class Feeder(Protocol):
     def make_model(self, task: Task) -> nn.Module: ...
+
+    def rebind(self, reader: RecordingSource, ids: list[str]) -> Feeder:
+        """The same input transform (shapes, training-split normalisation) over other recordings."""
+        ...
 
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]: ...
 
@@ -34,25 +53,67 @@ def _real_frames(rec: CachedRecording, frame_rate: float) -> np.ndarray:
     return np.concatenate(parts, axis=1).transpose(1, 0, 2)
 
 
+def frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per layer and dimension: mean and standard deviation over the training recordings' real frames,
+    accumulated one recording at a time (float64 sums, so memory stays one recording)."""
+    total: np.ndarray | None = None
+    total_sq: np.ndarray | None = None
+    count = 0
+    for rec_id in train_ids:
+        frames = _real_frames(reader.get(rec_id), reader.frame_rate).astype(np.float64)  # (T, L, D)
+        s, sq = frames.sum(0), (frames**2).sum(0)
+        total = s if total is None else total + s
+        total_sq = sq if total_sq is None else total_sq + sq
+        count += len(frames)
+    if total is None or total_sq is None or count == 0:
+        raise ValueError("no training frames to standardise with")
+    mean = total / count
+    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0)) + 1e-6
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
 class SegmentFeeder:
-    def __init__(self, reader: CacheReader, max_segments: int = 30) -> None:
+    def __init__(self, reader: RecordingSource, max_segments: int = 30, train_ids: list[str] | None = None) -> None:
+        """With ``train_ids``, every frame is standardised per layer and dimension with those recordings'
+        statistics (training split only): raw encoder scales (log-mel in dB-like units, say) otherwise
+        dominate the first convolution and the head memorises instead of learning."""
         self.reader = reader
         self.max_segments = max_segments
         first = reader.get(reader.ids()[0]).embeddings
         self.n_layers, self.frames, self.dim = first.shape[1:]
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        if train_ids is not None:
+            mean, std = frame_statistics(reader, train_ids)  # (L, D), broadcast over (S, L, T, D)
+            self.mean, self.std = mean[:, None, :], std[:, None, :]
+
+    def rebind(self, reader: RecordingSource, ids: list[str]) -> SegmentFeeder:
+        other = copy.copy(self)
+        other.reader = reader
+        shape = reader.get(ids[0]).embeddings.shape[1:]
+        if tuple(shape) != (self.n_layers, self.frames, self.dim):
+            raise ValueError(
+                f"{reader.path}: segments of {tuple(shape)} (layers, frames, dim), the probe was trained on {(self.n_layers, self.frames, self.dim)}"
+            )
+        return other
 
     def make_model(self, task: Task) -> nn.Module:
         frames = self.frames * (2 if task.kind == "pairwise" else 1)
         return ConvAttentionProbe(frames, self.dim, task.n_classes, max_segments=self.max_segments, n_layers=self.n_layers)
 
     def _segments(self, ex: Example) -> np.ndarray:
-        recs = [self.reader.get(i).embeddings[: self.max_segments] for i in ex.ids]
+        recs = [self._standardised(self.reader.get(i).embeddings[: self.max_segments]) for i in ex.ids]
         if len(recs) == 1:
             return recs[0]
         # a ranking pair: segment i of A beside segment i of B along the frame axis (the paper's
         # design); only segments both recordings have, so no zero-filled half is ever compared
         n = min(len(r) for r in recs)
         return np.concatenate([r[:n] for r in recs], axis=2)
+
+    def _standardised(self, segments: np.ndarray) -> np.ndarray:
+        if self.mean is None or self.std is None:
+            return segments
+        return (segments.astype(np.float32) - self.mean) / self.std
 
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
         for start in range(0, len(examples), batch_size):
@@ -73,7 +134,7 @@ class SegmentFeeder:
 _POOLED: dict[tuple[str, float], dict[str, np.ndarray]] = {}
 
 
-def pooled_statistics(reader: CacheReader, ids: list[str]) -> dict[str, np.ndarray]:
+def pooled_statistics(reader: RecordingSource, ids: list[str]) -> dict[str, np.ndarray]:
     """Per layer: mean and standard deviation over each recording's real frames, and the mean absolute and
     standard deviation of the frame-to-frame difference (how fast the embedding moves: mean and std alone
     cannot tell a scale from a chord of the same notes). Flattened."""
@@ -88,11 +149,19 @@ def pooled_statistics(reader: CacheReader, ids: list[str]) -> dict[str, np.ndarr
 
 
 class PooledFeeder:
-    def __init__(self, reader: CacheReader, ids: list[str], train_ids: list[str]) -> None:
+    def __init__(self, reader: RecordingSource, ids: list[str], train_ids: list[str]) -> None:
         self.features = pooled_statistics(reader, ids)
         train = np.stack([self.features[i] for i in train_ids])
         self.mean, self.std = train.mean(0), train.std(0) + 1e-6  # standardised with training statistics only
         self.n_layers, self.dim = train.shape[1:]
+
+    def rebind(self, reader: RecordingSource, ids: list[str]) -> PooledFeeder:
+        other = copy.copy(self)
+        other.features = pooled_statistics(reader, ids)
+        shape = next(iter(other.features.values())).shape
+        if shape != (self.n_layers, self.dim):
+            raise ValueError(f"{reader.path}: pooled features of shape {shape}, the probe was trained on {(self.n_layers, self.dim)}")
+        return other
 
     def make_model(self, task: Task) -> nn.Module:
         return PooledLinearProbe(self.dim * (2 if task.kind == "pairwise" else 1), task.n_classes, self.n_layers)

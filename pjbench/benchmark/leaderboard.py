@@ -21,7 +21,16 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("technique-multilabel", "mAP"),
     ("technique-multilabel", "roc_auc"),
     ("technique-single", "hit_accuracy"),
+    ("icpc-transfer", "accuracy_vote"),
+    ("icpc-transfer", "f1_vote"),
+    ("icpc-transfer", "fit_accuracy_vote"),
+    ("icpc-transfer", "fit_f1_vote"),
+    ("icpc-transfer", "accuracy_mean_prob"),
+    ("icpc-transfer", "all_accuracy_vote"),
+    ("icpc-transfer", "kendall_tau"),
+    ("icpc-transfer", "spearman"),
 )
+UNSCALED = {"kendall_tau", "spearman"}  # correlations, shown as they are (not in percent)
 
 
 def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
@@ -35,9 +44,11 @@ def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
     return out
 
 
-def _fmt(mean: float, ci: float) -> str:
+def _fmt(mean: float, ci: float, metric: str = "") -> str:
     if math.isnan(mean):
         return "–"
+    if metric in UNSCALED:
+        return f"{mean:.2f} ± {ci:.2f}" if not math.isnan(ci) else f"{mean:.2f}"
     return f"{100 * mean:.1f} ± {100 * ci:.1f}" if not math.isnan(ci) else f"{100 * mean:.1f}"
 
 
@@ -52,13 +63,16 @@ def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list
         row = rows.setdefault((r.encoder, r.head), {})
         for t, m in columns:
             if t == r.task and m in r.scores:
-                row[(t, m)] = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"])
+                row[(t, m)] = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"], m)
                 if m == r.primary_metric and "chance" in r.counts:
                     chance[(t, m)] = f"{100 * r.counts['chance']:.1f}"
+                elif m in UNSCALED:
+                    chance[(t, m)] = "0.00"
     body = [[enc, head] + [cells.get(c, "") for c in columns] for (enc, head), cells in sorted(rows.items())]
     body.append(["chance", "(constant guess)"] + [chance.get(c, "") for c in columns])
-    for enc, values in reference_rows(dataset).items():
-        body.append([f"{enc} (paper, Table 3)", "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
+    source, references = reference_rows(dataset)
+    for enc, values in references.items():
+        body.append([f"{enc} (paper, {source})", "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
     return header, body
 
 

@@ -45,3 +45,28 @@ def plot_result(result: TaskResult, path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_win_counts(ranking: list[dict], path: Path) -> Path:
+    """The paper's Figure 2: each candidate at its win count; y = share of candidates with at least that
+    many wins who passed the preliminary round (the hit rate of that threshold); colour = stage reached."""
+    wins = np.array([r["mean_wins"] for r in ranking])
+    passed = np.array([r["stage"] > 0 for r in ranking])
+    hit_rate = np.array([passed[wins >= w].mean() for w in wins])
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    stages = sorted({r["stage"] for r in ranking})
+    colours = plt.get_cmap("viridis", max(len(stages), 2))
+    for k, stage in enumerate(stages):
+        mask = np.array([r["stage"] == stage for r in ranking])
+        name = next(r["stage_name"] for r in ranking if r["stage"] == stage)
+        ax.scatter(wins[mask], 100 * hit_rate[mask], color=colours(k), s=22, label=f"reached {name}", edgecolor="k", linewidth=0.3)
+    ax.axvline(float(np.median(wins)), color="red", ls="--", lw=1, label="half of the candidates")
+    ax.axhline(100 * passed.mean(), color="grey", ls=":", lw=1, label="pass rate of all")
+    ax.set_xlabel("predicted win count (threshold)")
+    ax.set_ylabel("passed the preliminary round (%) among\ncandidates with at least this many wins")
+    ax.set_title("ICPC-2015: win count vs preliminary pass rate", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

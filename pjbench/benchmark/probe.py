@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
@@ -49,20 +50,23 @@ def split_examples(task: Task, dataset: Dataset, available: set[str]) -> tuple[d
     return splits, dropped
 
 
+def make_feeder(cfg: TrainConfig, reader: CacheReader, splits: dict[str, list]) -> Feeder:
+    """The head's input pipeline; normalisation statistics come from the training split only."""
+    train_ids = sorted({i for ex in splits["train"] for i in ex.ids})
+    if cfg.head == "published":
+        return SegmentFeeder(reader, cfg.max_segments, train_ids if cfg.standardize else None)
+    if cfg.head == "linear":
+        ids = sorted({i for exs in splits.values() for ex in exs for i in ex.ids})
+        return PooledFeeder(reader, ids, train_ids)
+    raise ValueError(f"unknown head {cfg.head!r}; choose published or linear")
+
+
 def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, results_dir: Path, progress: bool = True) -> TaskResult:
     start = time.perf_counter()
     reader = CacheReader(cache_path)
     try:
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
-        feeder: Feeder
-        if cfg.head == "published":
-            feeder = SegmentFeeder(reader, cfg.max_segments)
-        elif cfg.head == "linear":
-            ids = sorted({i for exs in splits.values() for ex in exs for i in ex.ids})
-            train_ids = sorted({i for ex in splits["train"] for i in ex.ids})
-            feeder = PooledFeeder(reader, ids, train_ids)
-        else:
-            raise ValueError(f"unknown head {cfg.head!r}; choose published or linear")
+        feeder = make_feeder(cfg, reader, splits)
         torch.use_deterministic_algorithms(True, warn_only=True)
         outcomes = [train_seed(task, feeder, splits, cfg, seed, progress) for seed in cfg.seeds]
         encoder_config = reader.config
@@ -81,6 +85,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         "train": {**asdict(cfg), "lr": cfg.lr if cfg.lr is not None else task.lr, "batch_size": cfg.batch_size or task.batch_size},
         "cache": {"path": str(cache_path), **encoder_config},
         "task": {"name": task.name, "kind": task.kind, "classes": list(task.classes), "pair_group": dataset.pair_group},
+        "dataset": dataset_record(dataset),
     }
     config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
     result = TaskResult(
@@ -97,6 +102,11 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
             **{f"n_{k}": len(v) for k, v in splits.items()},
             **{f"dropped_{k}": v for k, v in dropped.items()},
             "chance": chance_level(task, splits["test"]),
+            **(
+                {"n_label_rows": dataset.info["n_label_rows"], "n_missing_audio": dataset.info["n_missing_audio"]}
+                if "n_label_rows" in dataset.info
+                else {}
+            ),
         },
         environment=environment(),
         timings={
@@ -107,10 +117,35 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         classes=list(task.classes),
     )
     path = result.save(results_dir)
+    save_splits(dataset, results_dir)
     from .plots import plot_result
 
     plot_result(result, path.with_suffix(".png"))
     return result
+
+
+def dataset_record(dataset: Dataset) -> dict[str, Any]:
+    """How the dataset was read and split: enough to rebuild the same split."""
+    keys = ("split_rule", "split_seed", "split_hash", "audio_root", "labels_dir", "n_label_rows", "n_missing_audio")
+    record: dict[str, Any] = {"name": dataset.name, **{k: dataset.info[k] for k in keys if k in dataset.info}}
+    if "config" in dataset.info:  # the synthetic set: its generator config
+        record["synthetic_config"] = dataset.info["config"]
+    return record
+
+
+def save_splits(dataset: Dataset, results_dir: Path) -> Path | None:
+    """results/<dataset>/splits-<hash>.csv: every label row's split, so a result can be reproduced on it."""
+    assignment, digest = dataset.info.get("splits"), dataset.info.get("split_hash")
+    if not assignment or not digest:
+        return None
+    out = results_dir / dataset.name / f"splits-{digest}.csv"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", "split"])
+            writer.writerows(sorted(assignment.items()))
+    return out
 
 
 def chance_level(task: Task, test: list) -> float:

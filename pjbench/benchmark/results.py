@@ -28,6 +28,7 @@ class TaskResult:
     timings: dict[str, float]
     confusion: list[list[int]] | None = None  # test confusion summed over seeds
     classes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # task-specific payload (the ICPC ranking)
     schema_version: int = SCHEMA_VERSION
 
     def path(self, results_dir: Path) -> Path:

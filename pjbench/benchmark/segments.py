@@ -16,7 +16,7 @@ import numpy as np
 @dataclass(frozen=True)
 class SegmentConfig:
     seconds: float = 10.0
-    max_segments: int = 30
+    max_segments: int | None = 30  # None: every segment
     min_fraction: float = 0.5
     silence_rms: float = 1e-5  # below this a recording is reported as silent
 
@@ -39,7 +39,9 @@ def segment(audio: np.ndarray, sample_rate: int, cfg: SegmentConfig) -> Segments
     seg_len = int(round(cfg.seconds * sample_rate))
     n_full, rest = divmod(len(audio), seg_len)
     keep_partial = rest >= cfg.min_fraction * seg_len
-    n = min(n_full + int(keep_partial), cfg.max_segments)
+    n = n_full + int(keep_partial)
+    if cfg.max_segments is not None:
+        n = min(n, cfg.max_segments)
     if n == 0:
         raise TooShortError(f"{len(audio) / sample_rate:.2f} s is shorter than {cfg.min_fraction * cfg.seconds:.1f} s")
     if float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) < cfg.silence_rms:

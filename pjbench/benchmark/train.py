@@ -29,6 +29,7 @@ class TrainConfig:
     max_epochs: int = 100
     patience: int = 15
     max_segments: int = 30
+    standardize: bool = False  # published head: standardise inputs with training-split frame statistics per dimension
     pos_weight_scale: float = 1.4  # multi-label: pos_weight = scale * (N - pos) / pos, as the paper
     device: str = "cpu"
 
@@ -97,6 +98,37 @@ def evaluate(task: Task, examples: list[Example], probs: np.ndarray) -> dict[str
 def train_seed(
     task: Task, feeder: Feeder, splits: dict[str, list[Example]], cfg: TrainConfig, seed: int, progress: bool = True
 ) -> SeedOutcome:
+    return train_model(task, feeder, splits, cfg, seed, progress)[1]
+
+
+def fit_epochs(
+    model: nn.Module, task: Task, feeder: Feeder, examples: list[Example], cfg: TrainConfig, epochs: int, seed: int
+) -> list[float]:
+    """Continue training ``model`` for a fixed number of epochs (no selection); the mean loss per epoch."""
+    device = torch.device(cfg.device)
+    lr = cfg.lr if cfg.lr is not None else task.lr
+    batch_size = cfg.batch_size or task.batch_size
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=cfg.weight_decay)
+    loss_fn = make_loss(task, examples, cfg, device)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        total = 0.0
+        for inputs, chunk in feeder.batches([examples[i] for i in rng.permutation(len(examples))], batch_size, device):
+            loss = loss_fn(model(*inputs), targets_tensor(task, chunk, device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(chunk)
+        losses.append(total / max(len(examples), 1))
+    return losses
+
+
+def train_model(
+    task: Task, feeder: Feeder, splits: dict[str, list[Example]], cfg: TrainConfig, seed: int, progress: bool = True
+) -> tuple[nn.Module, SeedOutcome]:
+    """Train one seed; the model returned holds the validation-selected weights."""
     device = torch.device(cfg.device)
     set_seed(seed)
     model = feeder.make_model(task).to(device)
@@ -141,7 +173,7 @@ def train_seed(
     if task.kind != "multilabel":
         test_conf = confusion(np.array([ex.target for ex in splits["test"]]), test_probs.argmax(1), task.n_classes)
     mix = getattr(model, "layer_mix", None)
-    return SeedOutcome(
+    return model, SeedOutcome(
         seed=seed,
         best_epoch=best[1],
         epochs_run=epoch + 1,

@@ -13,11 +13,42 @@ DATASETS: dict[str, str] = {
     "synthetic": "the embedded synthetic piano set, size small (built on first use; `pjbench synth`)",
     "synthetic-tiny": "the embedded synthetic set, size tiny (about 100 short clips; for tests)",
     "synthetic-full": "the embedded synthetic set, size full (several thousand clips)",
+    "pld-expertise": "PLD expertise: novice / advanced (YouTube) and virtuoso (ATEPP) recordings; needs --audio-root",
+    "pld-technique": "PLD technique clips, 7 techniques, multi-label; needs --audio-root",
+    "cipi-difficulty": "CIPI works (Henle levels 1-9) with performance audio, official split; needs --audio-root",
+    "icpc2015": "ICPC-2015 preliminary-round recitals, labelled by the stage reached (transfer only); needs --audio-root",
 }
+REAL_DATASETS = ("pld-expertise", "pld-technique", "cipi-difficulty", "icpc2015")
 
 
-def load_dataset(name: str | None = None, manifest: Path | None = None, build_missing: bool = True) -> Dataset:
-    """``name`` is a registered dataset or a folder holding a synthetic dataset; ``manifest`` a CSV."""
+def load_real_dataset(name: str, audio_root: Path | None, labels_dir: Path | None = None, split_seed: int = 0) -> Dataset:
+    if audio_root is None:
+        raise ValueError(f"dataset {name} needs --audio-root DIR (your copy of its audio; labels from --labels or DIR/labels)")
+    from .cipi import load_cipi_difficulty
+    from .icpc import load_icpc2015
+    from .pld import load_pld_expertise, load_pld_technique
+
+    loaders = {
+        "pld-expertise": load_pld_expertise,
+        "pld-technique": load_pld_technique,
+        "cipi-difficulty": load_cipi_difficulty,
+        "icpc2015": load_icpc2015,
+    }
+    return loaders[name](Path(audio_root), Path(labels_dir) if labels_dir else None, split_seed)
+
+
+def load_dataset(
+    name: str | None = None,
+    manifest: Path | None = None,
+    build_missing: bool = True,
+    audio_root: Path | None = None,
+    labels_dir: Path | None = None,
+    split_seed: int = 0,
+) -> Dataset:
+    """``name`` is a registered dataset or a folder holding a synthetic dataset; ``manifest`` a CSV.
+    The published datasets (PLD, CIPI, ICPC-2015) read their label files and the user's audio."""
+    if name in REAL_DATASETS:
+        return load_real_dataset(name, audio_root, labels_dir, split_seed)
     if manifest is not None:
         from .manifest import load_manifest
 
@@ -47,4 +78,4 @@ def load_dataset(name: str | None = None, manifest: Path | None = None, build_mi
     raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}, a synthetic dataset folder, or --manifest FILE.csv")
 
 
-__all__ = ["DATASETS", "Dataset", "Recording", "load_dataset"]
+__all__ = ["DATASETS", "REAL_DATASETS", "Dataset", "Recording", "load_dataset"]

@@ -27,6 +27,7 @@ class Dataset:
     tasks: tuple[str, ...]
     root: Path | None = None
     pair_group: str | None = None  # ranking pairs compare recordings of the same group (e.g. the same piece)
+    max_segments: int | None = 30  # default segments kept per recording at extraction (None: all, e.g. 30-minute recitals)
     info: dict[str, Any] = field(default_factory=dict)
 
     def split(self, name: str) -> list[Recording]:

@@ -123,6 +123,8 @@ def manifest_task(name: str, dataset: Dataset) -> Task:
 
 def get_task(name: str, dataset: Dataset) -> Task:
     name = ALIASES.get(name, name)
+    if name == "icpc-transfer":
+        raise ValueError("icpc-transfer applies a PLD-trained ranking probe to the competition: run `pjbench transfer`")
     if name not in dataset.tasks:
         raise ValueError(f"task {name!r} is not defined on dataset {dataset.name}; its tasks: {', '.join(dataset.tasks)}")
     if name in TASKS:

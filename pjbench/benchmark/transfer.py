@@ -1,0 +1,331 @@
+"""ICPC-2015 transfer: the PLD expertise-2way probe judges pairs of competition candidates.
+
+Protocol (the paper's design, without the reference's leaks and bugs):
+- each candidate's preliminary recital (all its videos, in order) is cut into consecutive
+  parts of ``part_segments`` segments (30 = 5 minutes); a trailing part is kept if it has
+  at least half as many; part *j* of A is paired with part *j* of B;
+- every ordered pair of candidates who reached different stages is judged (ties dropped);
+  the pair's verdict comes from its parts by majority vote (ties broken by the mean
+  probability) and, separately, by the mean probability; both are reported;
+- "with fitting": the candidates are split in two halves (seeded, stratified by stage); the
+  PLD-trained probe is fitted for a few epochs on pairs *within the fitting half* and tested
+  on pairs *within the other half* only; "without fitting" is reported on the same test pairs
+  (as the paper's Table 4) and on all pairs;
+- candidates are ranked by their win count over all pairs (every candidate counted on both
+  sides of every pair); Kendall's tau-b and Spearman's rho against the stage reached.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import stats
+from sklearn.metrics import f1_score
+
+from ..datasets.base import Dataset
+from ..tasks import Example, Task, get_task
+from .cache import CachedRecording, CacheReader
+from .feeders import Feeder
+from .metrics import mean_ci
+from .probe import dataset_record, make_feeder, split_examples
+from .results import TaskResult, environment
+from .train import TrainConfig, fit_epochs, predict, train_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    part_segments: int = 30  # 5-minute parts
+    fit_epochs: int = 5
+    fit_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    stage: int
+    recordings: tuple[str, ...]  # video ids, in recital order
+
+
+def candidates_of(dataset: Dataset) -> list[Candidate]:
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    stage: dict[str, int] = {}
+    for rec in dataset.recordings:
+        name = rec.labels["candidate"]
+        by_name.setdefault(name, []).append((rec.labels.get("part_order", 0), rec.id))
+        stage[name] = int(rec.labels["stage"])
+    return [Candidate(n, stage[n], tuple(i for _, i in sorted(v))) for n, v in sorted(by_name.items())]
+
+
+class PartReader:
+    """A view of the ICPC cache whose "recordings" are 5-minute parts of each candidate's recital."""
+
+    def __init__(self, reader: CacheReader, candidates: list[Candidate], part_segments: int) -> None:
+        self.reader, self.path, self.part_segments = reader, reader.path, part_segments
+        self.parts: dict[str, tuple[np.ndarray, float]] = {}
+        self.n_parts: dict[str, int] = {}
+        for cand in candidates:
+            present = [i for i in cand.recordings if i in reader]
+            if not present:
+                continue
+            recs = [reader.get(i) for i in present]
+            emb = np.concatenate([r.embeddings[: r.n_segments] for r in recs])
+            last = recs[-1].last_segment_seconds
+            count = 0
+            for j, start in enumerate(range(0, len(emb), part_segments)):
+                chunk = emb[start : start + part_segments]
+                if len(chunk) * 2 < part_segments and j > 0:
+                    break  # a short tail part is dropped (a first part is always kept)
+                is_last = start + part_segments >= len(emb)
+                self.parts[self.part_id(cand.name, j)] = (chunk, last if is_last else reader.segment_seconds)
+                count += 1
+            self.n_parts[cand.name] = count
+
+    def part_id(self, name: str, j: int) -> str:
+        return f"{name}#{self.part_segments}:{j}"  # the part size in the id keeps memoised features apart
+
+    def ids(self) -> list[str]:
+        return list(self.parts)
+
+    def get(self, rec_id: str) -> CachedRecording:
+        emb, last = self.parts[rec_id]
+        return CachedRecording(emb, len(emb), last)
+
+    @property
+    def frame_rate(self) -> float:
+        return self.reader.frame_rate
+
+
+@dataclass(frozen=True)
+class CandidatePair:
+    first: str
+    second: str
+    target: int  # 0: the first reached a later stage, 1: the second did
+    parts: tuple[Example, ...]
+
+
+def build_pairs(candidates: list[Candidate], parts: PartReader) -> list[CandidatePair]:
+    """Every ordered pair of candidates with different stages, with its part pairs j <-> j."""
+    out = []
+    for a in candidates:
+        for b in candidates:
+            if a.stage == b.stage or a.name not in parts.n_parts or b.name not in parts.n_parts:
+                continue
+            target = 0 if a.stage > b.stage else 1
+            n = min(parts.n_parts[a.name], parts.n_parts[b.name])
+            examples = tuple(Example((parts.part_id(a.name, j), parts.part_id(b.name, j)), target) for j in range(n))
+            out.append(CandidatePair(a.name, b.name, target, examples))
+    return out
+
+
+def aggregate(part_probs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, P(second better) of each part -> verdicts (0 first / 1 second) by majority vote and by mean probability."""
+    vote, mean = [], []
+    for p in part_probs:
+        p_second = float(np.mean(p))
+        mean.append(int(p_second > 0.5))
+        second_votes = int(np.sum(p > 0.5))
+        first_votes = len(p) - second_votes
+        vote.append(1 if second_votes > first_votes else 0 if first_votes > second_votes else int(p_second > 0.5))
+    return np.array(vote), np.array(mean)
+
+
+def win_counts(pairs: list[CandidatePair], verdicts: np.ndarray, names: list[str]) -> dict[str, dict[str, int]]:
+    """Wins and matches per candidate; a candidate on either side of a pair is counted (the reference missed one side)."""
+    table = {n: {"wins": 0, "matches": 0} for n in names}
+    for pair, verdict in zip(pairs, verdicts):
+        winner = pair.first if verdict == 0 else pair.second
+        table[pair.first]["matches"] += 1
+        table[pair.second]["matches"] += 1
+        table[winner]["wins"] += 1
+    return table
+
+
+def pair_metrics(pairs: list[CandidatePair], probs: list[np.ndarray], prefix: str) -> dict[str, float]:
+    if not pairs:
+        return {}
+    y = np.array([p.target for p in pairs])
+    vote, mean = aggregate(probs)
+    part_y = np.concatenate([[p.target] * len(pr) for p, pr in zip(pairs, probs)])
+    part_pred = np.concatenate([(pr > 0.5).astype(int) for pr in probs])
+    return {
+        f"{prefix}part_accuracy": float(np.mean(part_y == part_pred)),
+        f"{prefix}accuracy_vote": float(np.mean(vote == y)),
+        f"{prefix}f1_vote": float(f1_score(y, vote, average="macro", zero_division=0)),
+        f"{prefix}accuracy_mean_prob": float(np.mean(mean == y)),
+        f"{prefix}f1_mean_prob": float(f1_score(y, mean, average="macro", zero_division=0)),
+    }
+
+
+def rank_correlations(candidates: list[Candidate], table: dict[str, dict[str, int]]) -> dict[str, float]:
+    ranked = [c for c in candidates if table.get(c.name, {}).get("matches")]
+    wins = [table[c.name]["wins"] for c in ranked]
+    stage = [c.stage for c in ranked]
+    tau = stats.kendalltau(wins, stage).statistic  # tau-b: ties in stage are many
+    rho = stats.spearmanr(wins, stage).statistic
+    return {"kendall_tau": float(tau), "spearman": float(rho)}
+
+
+def _part_probs(
+    model: torch.nn.Module, feeder: Feeder, task: Task, pairs: list[CandidatePair], batch: int, device: torch.device
+) -> list[np.ndarray]:
+    flat = [ex for p in pairs for ex in p.parts]
+    if not flat:
+        return []
+    probs = predict(model, feeder, task, flat, batch, device)[:, 1]  # P(second better)
+    out, start = [], 0
+    for p in pairs:
+        out.append(probs[start : start + len(p.parts)])
+        start += len(p.parts)
+    return out
+
+
+def halves(candidates: list[Candidate], seed: int, fraction: float) -> tuple[set[str], set[str]]:
+    """Candidates split into a fitting and a test half, stratified by stage (seeded)."""
+    rng = np.random.default_rng(seed)
+    fit: set[str] = set()
+    for stage in sorted({c.stage for c in candidates}):
+        names = sorted(c.name for c in candidates if c.stage == stage)
+        chosen = rng.permutation(len(names))[: int(round(fraction * len(names)))]
+        fit |= {names[i] for i in chosen}
+    return fit, {c.name for c in candidates} - fit
+
+
+def run_transfer(
+    source: Dataset,
+    source_cache: Path,
+    target: Dataset,
+    target_cache: Path,
+    cfg: TrainConfig,
+    tcfg: TransferConfig,
+    results_dir: Path,
+    progress: bool = True,
+) -> TaskResult:
+    start = time.perf_counter()
+    task = get_task("expertise-2way", source)
+    src, tgt = CacheReader(source_cache), CacheReader(target_cache)
+    try:
+        _check_compatible(src, tgt)
+        splits, _ = split_examples(task, source, set(src.ids()))
+        feeder = make_feeder(cfg, src, splits)
+        candidates = candidates_of(target)
+        parts = PartReader(tgt, candidates, tcfg.part_segments)
+        if not parts.parts:
+            raise ValueError(f"no ICPC-2015 recording of {target.name} is in {target_cache}; run `pjbench extract` on it first")
+        icpc_feeder = feeder.rebind(parts, parts.ids())
+        pairs = build_pairs(candidates, parts)
+        names = [c.name for c in candidates if c.name in parts.n_parts]
+        device = torch.device(cfg.device)
+        batch = cfg.batch_size or task.batch_size
+        per_seed: list[dict[str, Any]] = []
+        wins_per_seed: list[dict[str, dict[str, int]]] = []
+        for seed in cfg.seeds:
+            model, outcome = train_model(task, feeder, splits, cfg, seed, progress)
+            fit_names, test_names = halves([c for c in candidates if c.name in parts.n_parts], seed, tcfg.fit_fraction)
+            fit_pairs = [p for p in pairs if p.first in fit_names and p.second in fit_names]
+            test_pairs = [p for p in pairs if p.first in test_names and p.second in test_names]
+            all_probs = _part_probs(model, icpc_feeder, task, pairs, batch, device)
+            index = {(p.first, p.second): i for i, p in enumerate(pairs)}
+            metrics = pair_metrics(pairs, all_probs, "all_")
+            metrics.update(pair_metrics(test_pairs, [all_probs[index[(p.first, p.second)]] for p in test_pairs], ""))
+            fitted = copy.deepcopy(model)
+            fit_losses = fit_epochs(fitted, task, icpc_feeder, [ex for p in fit_pairs for ex in p.parts], cfg, tcfg.fit_epochs, seed)
+            metrics.update(pair_metrics(test_pairs, _part_probs(fitted, icpc_feeder, task, test_pairs, batch, device), "fit_"))
+            vote, _ = aggregate(all_probs)
+            table = win_counts(pairs, vote, names)
+            metrics.update(rank_correlations(candidates, table))
+            metrics["pld_test_accuracy"] = outcome.test["accuracy"]
+            wins_per_seed.append(table)
+            per_seed.append(
+                {
+                    "seed": seed,
+                    "test": metrics,
+                    "pld": asdict(outcome),
+                    "fit_candidates": sorted(fit_names),
+                    "n_fit_pairs": len(fit_pairs),
+                    "n_test_pairs": len(test_pairs),
+                    "fit_losses": fit_losses,
+                    "wins": table,
+                }
+            )
+        encoder_config = src.config
+    finally:
+        src.close()
+        tgt.close()
+
+    scores = {}
+    for m in sorted(per_seed[0]["test"]):
+        mean, ci = mean_ci([s["test"][m] for s in per_seed])
+        scores[m] = {"mean": mean, "ci95": ci}
+    stage_of = {c.name: c.stage for c in candidates}
+    mean_wins = {n: float(np.mean([t[n]["wins"] for t in wins_per_seed])) for n in names}
+    ranking = [
+        {
+            "candidate": n,
+            "stage": stage_of[n],
+            "stage_name": _stage_name(stage_of[n]),
+            "mean_wins": mean_wins[n],
+            "matches": wins_per_seed[0][n]["matches"],
+        }
+        for n in sorted(names, key=lambda n: (-mean_wins[n], n))
+    ]
+    config: dict[str, Any] = {
+        "train": {**asdict(cfg), "lr": cfg.lr if cfg.lr is not None else task.lr, "batch_size": batch},
+        "transfer": asdict(tcfg),
+        "source": {"cache": str(source_cache), "dataset": dataset_record(source)},
+        "target": {"cache": str(target_cache), "dataset": dataset_record(target)},
+    }
+    config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    result = TaskResult(
+        dataset=target.name,
+        encoder=encoder_config["encoder"]["name"],
+        task="icpc-transfer",
+        head=cfg.head,
+        primary_metric="accuracy_vote",
+        scores=scores,
+        per_seed=per_seed,
+        config=config,
+        encoder_meta=encoder_config["encoder"],
+        counts={
+            "n_candidates": len(names),
+            "n_pairs": len(pairs),
+            "n_part_pairs": sum(len(p.parts) for p in pairs),
+            "chance": 0.5,
+            "n_label_rows": target.info.get("n_label_rows", len(target.recordings)),
+            "n_missing_audio": target.info.get("n_missing_audio", 0),
+        },
+        environment=environment(),
+        timings={"total_seconds": time.perf_counter() - start},
+        extra={"ranking": ranking},
+    )
+    path = result.save(results_dir)
+    from .plots import plot_win_counts
+
+    plot_win_counts(ranking, path.with_suffix(".png"))
+    return result
+
+
+def _stage_name(stage: int) -> str:
+    from ..datasets.icpc import STAGES
+
+    return STAGES[stage] if 0 <= stage < len(STAGES) else str(stage)
+
+
+def _check_compatible(src: CacheReader, tgt: CacheReader) -> None:
+    a, b = src.config, tgt.config
+    keys = ("encoder", "layer", "pool")
+    if any(a.get(k) != b.get(k) for k in keys) or a["segments"]["seconds"] != b["segments"]["seconds"]:
+        raise ValueError(
+            f"the PLD cache {src.path} and the ICPC cache {tgt.path} were made with different encoder settings; "
+            "extract both with the same --encoder, --option, --layer and --pool"
+        )
