@@ -11,14 +11,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from published_audio import ICPC_LABELS, PLD_LABELS, populate
 from typer.testing import CliRunner
 
 from pjbench.cli import app
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import check_group_leakage
 from pjbench.datasets.synthetic.scores import TECHNIQUES
-
-from published_audio import ICPC_LABELS, PLD_LABELS, populate
 
 runner = CliRunner()
 EXPERTISE_FORMATS = {"0": ["webm", "m4a"], "1": ["wav", "flac"], "2": ["mp3"]}  # virtuoso = commercial mp3, as in PLD
@@ -155,6 +154,10 @@ def test_cipi_and_technique_end_to_end(pjbench_home: Path, tmp_path: Path) -> No
         common = ["-d", name, "--audio-root", str(root), "--labels", str(PLD_LABELS)]
         r = runner.invoke(app, ["extract", "-e", "mel", *common])
         assert r.exit_code == 0, r.output
-        r = runner.invoke(app, ["probe", "-t", task, "-e", "mel", *common, "--head", "linear", "--seeds", "1", "--epochs", "5"] + ["--results-dir", str(results)])
+        r = runner.invoke(
+            app,
+            ["probe", "-t", task, "-e", "mel", *common, "--head", "linear", "--seeds", "1", "--epochs", "5"]
+            + ["--results-dir", str(results)],
+        )
         assert r.exit_code == 0, r.output
         assert (results / name / "mel" / f"{task}.linear.json").exists()

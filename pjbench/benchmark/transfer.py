@@ -171,6 +171,8 @@ def rank_correlations(candidates: list[Candidate], table: dict[str, dict[str, in
     ranked = [c for c in candidates if table.get(c.name, {}).get("matches")]
     wins = [table[c.name]["wins"] for c in ranked]
     stage = [c.stage for c in ranked]
+    if len(set(wins)) < 2 or len(set(stage)) < 2:
+        return {"kendall_tau": float("nan"), "spearman": float("nan")}  # undefined for a constant ranking
     tau = stats.kendalltau(wins, stage).statistic  # tau-b: ties in stage are many
     rho = stats.spearmanr(wins, stage).statistic
     return {"kendall_tau": float(tau), "spearman": float(rho)}
