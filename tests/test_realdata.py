@@ -54,10 +54,9 @@ def test_expertise_split_is_grouped_stratified_and_seeded(pld_root: Path) -> Non
         assert len(assignment) == 2030
         hashes.add(ds.info["split_hash"])
         performers: dict[str, set[str]] = {}
-        level: dict[str, int] = {}
-        for r in csv.DictReader(open(PLD_LABELS / "advanced_metadata.csv", newline="", encoding="utf-8")):
-            performers.setdefault(r["channel_url"], set()).add(assignment[r["id"]])
-            level[r["id"]] = 1
+        with open(PLD_LABELS / "advanced_metadata.csv", newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                performers.setdefault(r["channel_url"], set()).add(assignment[r["id"]])
         assert all(len(s) == 1 for s in performers.values())  # no channel on two sides
         shares = Counter(assignment.values())
         assert 0.6 < shares["train"] / 2030 < 0.8 and shares["val"] > 0 and shares["test"] > 0
