@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,9 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from . import __version__
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(
     help="pjbench: does an audio encoder hear how well a piano is played?\n\n"
@@ -97,6 +100,9 @@ def synth(
     out: Annotated[Path | None, typer.Option(help="output folder (default: $PJBENCH_HOME/datasets/synthetic-SIZE-seedN-RATEk)")] = None,
     sample_rate: Annotated[int, typer.Option("--sample-rate", help="FLAC sample rate")] = 24000,
     workers: Annotated[int, typer.Option(help="rendering processes (default: all cores)")] = 0,
+    video: Annotated[
+        bool, typer.Option("--video", help="also render keyboard videos (for pisa-player-level): one suited performance per piece")
+    ] = False,
 ) -> None:
     """Render the embedded synthetic piano dataset: scores x performers -> FLAC + MIDI + manifest.csv.
 
@@ -109,6 +115,10 @@ def synth(
     try:
         cfg = SynthConfig.for_size(size, seed, sample_rate)
         path = build(cfg, out, workers=workers or None)
+        if video:
+            from .datasets.synthetic.video import build_videos
+
+            build_videos(path)
     except (ValueError, RuntimeError, FileExistsError) as err:
         _fail(str(err))
     console.print(f"synthetic dataset ({size}, seed {seed}) at [bold]{path}[/bold]")
@@ -192,7 +202,9 @@ def probe(
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="default: the paper's per task")] = None,
     epochs: Annotated[int, typer.Option(help="maximum epochs")] = 100,
     patience: Annotated[int, typer.Option(help="early stopping on the validation split")] = 15,
-    weight_decay: Annotated[float, typer.Option("--weight-decay")] = 0.01,
+    weight_decay: Annotated[
+        float | None, typer.Option("--weight-decay", help="default 0.01 (AdamW); 0 for pisa (Adam, as the paper)")
+    ] = None,
     standardize: Annotated[
         bool,
         typer.Option(
@@ -204,6 +216,22 @@ def probe(
     labels: LabelsOpt = None,
     split_seed: SplitSeedOpt = 0,
     cache: Annotated[Path | None, typer.Option(help="an explicit cache file (default: the newest for this dataset and encoder)")] = None,
+    modality: Annotated[str, typer.Option(help="pisa-player-level: video | audio | multimodal")] = "multimodal",
+    sampling: Annotated[str, typer.Option(help="pisa-player-level: contiguous | uniform (10 clips of 16 frames per sample)")] = "uniform",
+    mode: Annotated[
+        str, typer.Option(help="pisa-player-level: end-to-end (train the backbones) | frozen (probe cached features)")
+    ] = "end-to-end",
+    video_root: Annotated[Path | None, typer.Option("--video-root", help="pisa: your copy of the PISA videos (<number>.mp4 ...)")] = None,
+    video_backbone: Annotated[str, typer.Option("--video-backbone", help="pisa-player-level: c3d-small | r3d18")] = "c3d-small",
+    audio_backbone: Annotated[str, typer.Option("--audio-backbone", help="pisa-player-level: resnet18")] = "resnet18",
+    video_weights: Annotated[
+        Path | None, typer.Option("--video-weights", help="pisa: pretrained video backbone (torchvision layout)")
+    ] = None,
+    audio_weights: Annotated[
+        Path | None, typer.Option("--audio-weights", help="pisa: pretrained ResNet-18 (ImageNet, torchvision layout)")
+    ] = None,
+    width: Annotated[int, typer.Option(help="pisa: backbone channel width (64 = the published size)")] = 64,
+    frame_size: Annotated[int, typer.Option("--frame-size", help="pisa: cropped frames are resized to this square")] = 112,
     cache_dir: CacheOpt = None,
     results_dir: ResultsOpt = Path("results"),
 ) -> None:
@@ -219,6 +247,29 @@ def probe(
     from .paths import cache_dir as default_cache
     from .tasks import get_task
 
+    if task == "pisa-player-level":
+        from .benchmark.pisa import PisaConfig
+
+        cfg_pisa = PisaConfig(
+            modality=modality,
+            sampling=sampling,
+            mode=mode,
+            video_backbone=video_backbone,
+            audio_backbone=audio_backbone,
+            width=width,
+            video_weights=str(video_weights) if video_weights else None,
+            audio_weights=str(audio_weights) if audio_weights else None,
+            frame_size=frame_size,
+            epochs=epochs,
+            patience=patience,
+            lr=lr if lr is not None else 1e-4,
+            weight_decay=weight_decay or 0.0,
+            batch_size=batch_size or 4,
+            seeds=tuple(range(seeds)),
+            device=str(resolve_device(device)),
+        )
+        _probe_pisa(dataset, video_root, labels, split_seed, cfg_pisa, cache_dir, results_dir)
+        return
     try:
         ds = load_dataset(
             None if manifest else dataset, manifest, build_missing=False, audio_root=audio_root, labels_dir=labels, split_seed=split_seed
@@ -230,9 +281,8 @@ def probe(
         for h in heads:
             for t in tasks:
                 head_lr = lr if lr is not None else (1e-3 if h == "linear" else None)
-                cfg = TrainConfig(
-                    h, tuple(range(seeds)), head_lr, batch_size, weight_decay, epochs, patience, standardize=standardize, device=dev
-                )
+                wd = weight_decay if weight_decay is not None else 0.01
+                cfg = TrainConfig(h, tuple(range(seeds)), head_lr, batch_size, wd, epochs, patience, standardize=standardize, device=dev)
                 result = run_probe(ds, t, cache_path, cfg, results_dir)
                 s = result.scores[result.primary_metric]
                 console.print(
@@ -305,6 +355,46 @@ def transfer(
     top = result.extra["ranking"][:10]
     console.print("top candidates by win count: " + "; ".join(f"{r['candidate']} ({r['mean_wins']:.0f}, {r['stage_name']})" for r in top))
     _print_leaderboards(results_dir)
+
+
+def _probe_pisa(
+    dataset: str, video_root: Path | None, labels: Path | None, split_seed: int, cfg, cache_dir: Path | None, results_dir: Path
+) -> None:
+    from .benchmark.pisa import run_pisa
+    from .datasets.pisa import load_pisa, load_synthetic_pisa
+
+    try:
+        if dataset == "pisa":
+            if video_root is None:
+                _fail("--dataset pisa needs --video-root DIR (the PISA videos; annotations from --labels or DIR/labels)")
+            ds = load_pisa(video_root, labels, split_seed=split_seed)  # type: ignore[arg-type]
+            if ds.missing:
+                console.print(f"[yellow]{len(ds.missing)} of {ds.info['n_label_rows']} performances have no video[/yellow]")
+        else:
+            root, name = _synthetic_video_root(dataset)
+            ds = load_synthetic_pisa(root, name)
+        result = run_pisa(ds, cfg, cache_dir, results_dir)
+    except (ValueError, RuntimeError, FileNotFoundError) as err:
+        _fail(str(err))
+    s = result.scores
+    console.print(
+        f"pisa-player-level {cfg.modality} ({cfg.sampling}, {cfg.mode}): accuracy {100 * s['accuracy']['mean']:.1f} ± {100 * s['accuracy']['ci95']:.1f}"
+        f" (chance {100 * result.counts['chance']:.1f}), within one level {100 * s['within_one']['mean']:.1f}, MAE {s['mae']['mean']:.2f}"
+    )
+    _print_leaderboards(results_dir)
+
+
+def _synthetic_video_root(dataset: str) -> tuple[Path, str]:
+    """A synthetic dataset's folder with its keyboard videos, rendered on first use."""
+    from .datasets import load_dataset
+    from .datasets.synthetic.video import ANNOTATIONS, build_videos
+
+    ds = load_dataset(dataset)
+    assert ds.root is not None
+    if not (ds.root / ANNOTATIONS).exists():
+        console.print(f"rendering the keyboard videos of {ds.name} (once)")
+        build_videos(ds.root)
+    return ds.root, f"{ds.name}-video"
 
 
 def _print_leaderboards(results_dir: Path) -> None:

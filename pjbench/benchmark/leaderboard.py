@@ -29,8 +29,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("icpc-transfer", "all_accuracy_vote"),
     ("icpc-transfer", "kendall_tau"),
     ("icpc-transfer", "spearman"),
+    *((f"pisa-{m}-{s}", "accuracy") for m in ("video", "audio", "multimodal") for s in ("contiguous", "uniform")),
 )
-UNSCALED = {"kendall_tau", "spearman"}  # correlations, shown as they are (not in percent)
+UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
 
 
 def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
@@ -70,9 +71,8 @@ def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list
                     chance[(t, m)] = "0.00"
     body = [[enc, head] + [cells.get(c, "") for c in columns] for (enc, head), cells in sorted(rows.items())]
     body.append(["chance", "(constant guess)"] + [chance.get(c, "") for c in columns])
-    source, references = reference_rows(dataset)
-    for enc, values in references.items():
-        body.append([f"{enc} (paper, {source})", "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
+    for label, values in reference_rows(dataset).items():
+        body.append([label, "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
     return header, body
 
 

@@ -75,13 +75,30 @@ _ICPC_COLUMNS = (
 )
 _ICPC_TABLE4 = {enc: dict(zip(_ICPC_COLUMNS, values)) for enc, values in _ICPC_TABLE4_VALUES.items()}
 
-# the real datasets carry these names; (source, rows)
-PUBLISHED: dict[str, tuple[str, dict[str, dict[tuple[str, str], float]]]] = {
-    **{name: ("Table 3", _PLD_TABLE3) for name in ("pld-expertise", "cipi-difficulty", "pld-technique")},
-    "icpc2015": ("Table 4", _ICPC_TABLE4),
+# PISA paper Table 1 (C3D video branch, ResNet-18 audio branch, their fusion; accuracy %) and the fusion paper
+_PISA_ROWS: dict[str, dict[tuple[str, str], float]] = {
+    "C3D + ResNet-18 (PISA paper, Table 1)": {
+        ("pisa-video-contiguous", "accuracy"): 65.55,
+        ("pisa-video-uniform", "accuracy"): 73.95,
+        ("pisa-audio-contiguous", "accuracy"): 53.36,
+        ("pisa-audio-uniform", "accuracy"): 64.50,
+        ("pisa-multimodal-contiguous", "accuracy"): 61.55,
+        ("pisa-multimodal-uniform", "accuracy"): 74.60,
+    },
+    "R3D-18 + ResNet-18 (fusion paper)": {("pisa-multimodal-uniform", "accuracy"): 70.80},
+}
+
+# the real datasets carry these names; row label -> (task, metric) -> value
+PUBLISHED: dict[str, dict[str, dict[tuple[str, str], float]]] = {
+    **{
+        name: {f"{enc} (paper, Table 3)": v for enc, v in _PLD_TABLE3.items()}
+        for name in ("pld-expertise", "cipi-difficulty", "pld-technique")
+    },
+    "icpc2015": {f"{enc} (paper, Table 4)": v for enc, v in _ICPC_TABLE4.items()},
+    "pisa": _PISA_ROWS,
 }
 
 
-def reference_rows(dataset: str) -> tuple[str, dict[str, dict[tuple[str, str], float]]]:
-    """The paper table's name and its rows for this dataset (none for the synthetic set or a manifest)."""
-    return PUBLISHED.get(dataset, ("", {}))
+def reference_rows(dataset: str) -> dict[str, dict[tuple[str, str], float]]:
+    """Labelled rows of the papers' published numbers for this dataset (none for the synthetic set or a manifest)."""
+    return PUBLISHED.get(dataset, {})

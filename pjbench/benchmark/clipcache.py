@@ -1,0 +1,139 @@
+"""The PISA clip cache: per sample, 10 clips of 16 cropped 112 x 112 frames and 10 mel images, in HDF5.
+
+Decoding a video per epoch would dominate training, so clips are decoded once. One file per (dataset,
+sampling scheme, frame size); per sample the video clips (uint8, lzf-compressed), the audio images and
+the label; a sample is visible only once fully written (resumable, like the embedding cache). A
+performance whose video cannot be decoded is logged and recorded as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+from tqdm import tqdm
+
+from .. import __version__
+from ..audio import AudioError, load_audio
+from ..datasets.pisa import CLIP_FRAMES, PisaDataset, PisaPerformance, PisaSample, samples_of
+from ..paths import cache_dir
+from ..video import VideoError, mel_image, read_frames
+from .cache import config_hash
+
+log = logging.getLogger(__name__)
+
+AUDIO_RATE = 44100  # as the fusion paper resamples
+
+
+@dataclass(frozen=True)
+class ClipSample:
+    id: str
+    video: np.ndarray  # (10, 16, S, S, 3) uint8
+    audio: np.ndarray | None  # (10, 224, 224) uint8, None when the video has no usable audio
+    level: int  # 1-10
+    split: str
+
+
+def clip_cache_path(ds: PisaDataset, scheme: str, frame_size: int, root: Path | None = None) -> Path:
+    conf = {"dataset": ds.name, "scheme": scheme, "frame_size": frame_size, "audio_rate": AUDIO_RATE, "labels": ds.info.get("labels_dir")}
+    return (root or cache_dir()) / ds.name / f"clips-{scheme}-{frame_size}-{config_hash(conf)}.h5"
+
+
+def _perf_samples(perf: PisaPerformance, scheme: str) -> list[PisaSample]:
+    return samples_of(perf, scheme)
+
+
+def build_clip_cache(ds: PisaDataset, scheme: str, frame_size: int = 112, root: Path | None = None, progress: bool = True) -> Path:
+    path = clip_cache_path(ds, scheme, frame_size, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "a") as fh:
+        fh.attrs.update(dataset=ds.name, scheme=scheme, frame_size=frame_size, audio_rate=AUDIO_RATE, pjbench_version=__version__)
+        samples = fh.require_group("samples")
+        skipped = fh.require_group("skipped")
+        todo = [p for p in ds.performances if p.row in ds.videos]
+        for perf in tqdm(todo, desc=f"clips {ds.name} ({scheme})", unit="perf", disable=not progress):
+            wanted = _perf_samples(perf, scheme)
+            if not wanted:
+                continue
+            if all(s.id in samples and samples[s.id].attrs.get("complete", False) for s in wanted):
+                continue
+            try:
+                _write_performance(samples, perf, wanted, ds.videos[perf.row], frame_size)
+            except (VideoError, AudioError) as err:
+                log.warning("skipping performance %d: %s", perf.row, err)
+                skipped.require_group(str(perf.row)).attrs["reason"] = str(err)
+            fh.flush()
+    return path
+
+
+def _write_performance(group: h5py.Group, perf: PisaPerformance, wanted: list[PisaSample], video: Path, size: int) -> None:
+    first = perf.first_frame
+    indices = sorted({first + start + k for s in wanted for start in s.clip_starts for k in range(CLIP_FRAMES)})
+    frames = read_frames(video, indices, perf.crop, size)
+    try:
+        audio = load_audio(video, AUDIO_RATE)
+    except AudioError as err:
+        log.warning("performance %d: no usable audio (%s); video only", perf.row, err)
+        audio = None
+    for s in wanted:
+        clips = np.stack([np.stack([frames[first + start + k] for k in range(CLIP_FRAMES)]) for start in s.clip_starts])
+        images = None
+        if audio is not None:
+            images = np.stack([mel_image(_clip_audio(audio, first + start, perf.fps), AUDIO_RATE) for start in s.clip_starts])
+        if s.id in group:
+            del group[s.id]
+        g = group.create_group(s.id)
+        g.create_dataset("video", data=clips, chunks=(1, *clips.shape[1:]), compression="lzf")
+        if images is not None:
+            g.create_dataset("audio", data=images, chunks=(1, *images.shape[1:]), compression="lzf")
+        g.attrs.update(row=perf.row, index=s.index, level=perf.player_level, split=perf.split, video=perf.video)
+        g.attrs["complete"] = True
+
+
+def _clip_audio(audio: np.ndarray, frame: int, fps: float) -> np.ndarray:
+    start = int(round(frame / fps * AUDIO_RATE))
+    stop = int(round((frame + CLIP_FRAMES) / fps * AUDIO_RATE))
+    if start >= len(audio):
+        raise AudioError(f"the audio ends before frame {frame} ({len(audio) / AUDIO_RATE:.1f} s)")
+    return audio[start:stop]
+
+
+class ClipReader:
+    """Read-only, the file opened once."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise FileNotFoundError(f"no clip cache at {path}")
+        self.path = path
+        self.file = h5py.File(path, "r")
+        self.samples = self.file["samples"]
+
+    def ids(self, split: str | None = None) -> list[str]:
+        out = [k for k, g in self.samples.items() if g.attrs.get("complete", False) and (split is None or g.attrs["split"] == split)]
+        return sorted(out, key=lambda k: tuple(int(x) if x.isdigit() else x for x in k.split("-")))
+
+    def get(self, sample_id: str, video: bool = True, audio: bool = True) -> ClipSample:
+        g = self.samples[sample_id]
+        a = g["audio"][()] if audio and "audio" in g else None
+        v = g["video"][()] if video else np.zeros((0,), np.uint8)
+        return ClipSample(sample_id, v, a, int(g.attrs["level"]), str(g.attrs["split"]))
+
+    def has_audio(self, sample_id: str) -> bool:
+        return "audio" in self.samples[sample_id]
+
+    def skipped(self) -> dict[str, str]:
+        return {k: str(g.attrs["reason"]) for k, g in self.file["skipped"].items()}
+
+    def attrs(self) -> dict[str, object]:
+        return {k: (v.item() if hasattr(v, "item") else v) for k, v in self.file.attrs.items()}
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def describe(reader: ClipReader) -> str:
+    return json.dumps(reader.attrs(), default=str)

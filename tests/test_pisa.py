@@ -1,0 +1,147 @@
+"""PISA: the released samples reproduced exactly, the restricted unpickler, the backbones' weight loading,
+the keyboard videos and clip pipeline, the loss and metrics, and the probe end to end on the embedded videos."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from published_audio import PUBLISHED
+from typer.testing import CliRunner
+
+from pjbench.benchmark.pisa import _video_tensor, level_metrics
+from pjbench.cli import app
+from pjbench.datasets.pisa import (
+    RELEASED,
+    SCHEMES,
+    TSV,
+    NumpyOnlyUnpickler,
+    load_released,
+    read_annotations,
+    read_tsv,
+    samples_of,
+)
+from pjbench.encoders.checkpoints import CheckpointError
+from pjbench.encoders.video_backbones import R3D18, ResNet18Audio, SmallC3D, load_backbone_weights
+from pjbench.heads.pisa import level_loss
+
+PISA = PUBLISHED / "pisa"
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("scheme", ["contiguous", "uniform"])
+def test_released_samples_are_reproduced_exactly(scheme: str) -> None:
+    performances = read_annotations(PISA)  # the spreadsheet; split from the released samples
+    assert len(performances) == 61
+    for split, expected_count in (("train", 516), ("test", 476)):
+        released = load_released(PISA / RELEASED.format(scheme=SCHEMES[scheme], split=split))
+        ours = {(s.row, s.index): s for p in performances if p.split == split for s in samples_of(p, scheme)}
+        assert len(released) == len(ours) == expected_count
+        for key, sample in released.items():
+            clips = ours[key].clip_starts
+            assert np.array_equal(sample["frames"], np.concatenate([np.arange(c, c + 16) for c in clips]))
+            assert sample["player_level"] == ours[key].player_level - 1  # the release counts levels from 0
+
+
+def test_spreadsheet_and_tsv_agree() -> None:
+    sheet, tsv = read_annotations(PISA), read_tsv(PISA / TSV)
+    assert [(p.row, p.video, p.crop, p.player_level, p.split, p.n_samples) for p in sheet] == [
+        (p.row, p.video, p.crop, p.player_level, p.split, p.n_samples) for p in tsv
+    ]
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_unpickler_accepts_numpy_only(tmp_path: Path) -> None:
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({(1, 0): _Evil()}))
+    with pytest.raises(pickle.UnpicklingError, match="only numpy arrays"):
+        load_released(path)
+    ok = tmp_path / "ok.pkl"
+    ok.write_bytes(pickle.dumps({(1, 0): {"frames": np.arange(3), "framerate": 25.0}}))
+    with open(ok, "rb") as fh:
+        assert np.array_equal(NumpyOnlyUnpickler(fh).load()[(1, 0)]["frames"], np.arange(3))
+
+
+def test_backbones_load_torchvision_layout(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    source = ResNet18Audio()
+    state = source.state_dict()
+    state["conv1.weight"] = torch.randn(64, 3, 7, 7)  # an ImageNet checkpoint: three input channels, and a classifier
+    state["fc.weight"], state["fc.bias"] = torch.randn(1000, 512), torch.randn(1000)
+    torch.save({"state_dict": {f"module.{k}": v for k, v in state.items()}}, tmp_path / "r18.pth")
+    target = ResNet18Audio()
+    assert load_backbone_weights(target, tmp_path / "r18.pth") == []
+    assert torch.allclose(target.conv1.weight, state["conv1.weight"].sum(1, keepdim=True))
+    assert torch.equal(target.layer4[1].bn2.running_var, state["layer4.1.bn2.running_var"])
+    video = R3D18()
+    torch.save(video.state_dict(), tmp_path / "r3d.pth")
+    assert "layer2.0.downsample.0.weight" in video.state_dict() and "stem.0.weight" in video.state_dict()
+    assert load_backbone_weights(R3D18(), tmp_path / "r3d.pth") == []
+    with pytest.raises(CheckpointError, match="shapes differ"):
+        load_backbone_weights(R3D18(width=8), tmp_path / "r3d.pth")
+    assert SmallC3D(width=4)(torch.zeros(2, 3, 16, 32, 32)).shape == (2, 16)
+
+
+def test_level_loss_and_metrics() -> None:
+    logits = torch.tensor([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]])
+    target = torch.tensor([2, 0])
+    ce = torch.nn.functional.cross_entropy(logits, target)
+    expected = torch.tensor([1.0, 0.0])  # the softmax's expected class index
+    probs = torch.softmax(logits, 1)
+    expected = (probs * torch.arange(3.0)).sum(1)
+    d = expected - target.float()
+    assert torch.isclose(level_loss(logits, target, 0.1), ce + 0.1 * (d.abs() + d**2).mean())
+    m = level_metrics(np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 0]])
+    assert m["accuracy"] == 0.5 and m["within_one"] == 0.75 and m["mae"] == 0.75
+    assert m["acc0"] == pytest.approx((1 + 0 + 0.5) / 3)
+
+
+def test_training_flip_mirrors_the_clip() -> None:
+    clips = np.random.default_rng(0).integers(0, 255, (2, 1, 2, 4, 5, 3), dtype=np.uint8)
+    plain = _video_tensor(clips, None, torch.device("cpu"))
+    flipped = _video_tensor(clips, np.array([True, False]), torch.device("cpu"))
+    assert torch.equal(flipped[0], torch.flip(plain[0], dims=[-1])) and not torch.equal(flipped[0], plain[0])
+    assert torch.equal(flipped[1], plain[1])
+
+
+def test_keyboard_video_clips_and_probe_end_to_end(tiny_root: Path, pjbench_home: Path, tmp_path: Path) -> None:
+    from pjbench.benchmark.clipcache import ClipReader, build_clip_cache
+    from pjbench.datasets.pisa import load_synthetic_pisa
+    from pjbench.datasets.synthetic.video import build_videos
+
+    build_videos(tiny_root, progress=False)
+    ds = load_synthetic_pisa(tiny_root, "tiny-video")
+    assert len(ds.performances) == len(ds.videos) >= 20 and not ds.missing  # one suited performance per piece
+    assert {p.split for p in ds.performances} == {"train", "val", "test"}
+    cache = build_clip_cache(ds, "uniform", frame_size=32, root=tmp_path / "cache", progress=False)
+    reader = ClipReader(cache)
+    sample = reader.get(reader.ids("train")[0])
+    assert sample.video.shape == (10, 16, 32, 32, 3) and sample.audio is not None and sample.audio.shape == (10, 224, 224)
+    assert sample.video.std() > 5 and sample.audio.std() > 5  # real pictures and spectrograms, not blanks
+    reader.close()
+
+    results = tmp_path / "results"
+    args = ["probe", "--task", "pisa-player-level", "--dataset", "synthetic-tiny", "--width", "4", "--frame-size", "32"]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results)]
+    r = runner.invoke(app, [*args, "--modality", "multimodal", "--mode", "frozen", "--epochs", "4", "--seeds", "2", "--lr", "1e-3"])
+    assert r.exit_code == 0, r.output
+    path = results / "synthetic-tiny-seed0-video" / "c3d-small+resnet18 (width 4)" / "pisa-multimodal-uniform.frozen.json"
+    first = json.loads(path.read_text())
+    assert {"accuracy", "acc0", "within_one", "mae"} <= set(first["scores"]) and len(first["per_seed"]) == 2
+    r = runner.invoke(app, [*args, "--modality", "multimodal", "--mode", "frozen", "--epochs", "4", "--seeds", "2", "--lr", "1e-3"])
+    assert [s["test"] for s in json.loads(path.read_text())["per_seed"]] == [s["test"] for s in first["per_seed"]]  # same seed, same scores
+    r = runner.invoke(
+        app, [*args, "--modality", "video", "--mode", "end-to-end", "--epochs", "1", "--seeds", "1", "--sampling", "contiguous"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (results / "synthetic-tiny-seed0-video" / "c3d-small (width 4)" / "pisa-video-contiguous.end-to-end.json").exists()
+    assert "pisa-multimodal-uniform accuracy" in (results / "synthetic-tiny-seed0-video" / "leaderboard.md").read_text()
