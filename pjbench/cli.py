@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -14,7 +14,7 @@ from rich.table import Table
 from . import __version__
 
 if TYPE_CHECKING:
-    pass
+    from .benchmark.pisa import PisaConfig
 
 app = typer.Typer(
     help="pjbench: does an audio encoder hear how well a piano is played?\n\n"
@@ -64,7 +64,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug lo
     _setup_logging(verbose)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
 
@@ -358,7 +358,7 @@ def transfer(
 
 
 def _probe_pisa(
-    dataset: str, video_root: Path | None, labels: Path | None, split_seed: int, cfg, cache_dir: Path | None, results_dir: Path
+    dataset: str, video_root: Path | None, labels: Path | None, split_seed: int, cfg: PisaConfig, cache_dir: Path | None, results_dir: Path
 ) -> None:
     from .benchmark.pisa import run_pisa
     from .datasets.pisa import load_pisa, load_synthetic_pisa
@@ -367,7 +367,7 @@ def _probe_pisa(
         if dataset == "pisa":
             if video_root is None:
                 _fail("--dataset pisa needs --video-root DIR (the PISA videos; annotations from --labels or DIR/labels)")
-            ds = load_pisa(video_root, labels, split_seed=split_seed)  # type: ignore[arg-type]
+            ds = load_pisa(video_root, labels, split_seed=split_seed)
             if ds.missing:
                 console.print(f"[yellow]{len(ds.missing)} of {ds.info['n_label_rows']} performances have no video[/yellow]")
         else:
