@@ -484,6 +484,24 @@ def list_things(what: Annotated[str, typer.Argument(help="encoders | tasks | dat
             table.add_column(col)
         for t in TASKS.values():
             table.add_row(t.name, t.kind, str(t.n_classes), t.primary_metric, f"{t.lr:g}", str(t.batch_size), t.description)
+        table.add_row(
+            "icpc-transfer",
+            "pairwise",
+            "2",
+            "accuracy_vote",
+            "(PLD)",
+            "(PLD)",
+            "PLD expertise probe on Chopin Competition pairs (`pjbench transfer`)",
+        )
+        table.add_row(
+            "pisa-player-level",
+            "multiclass",
+            "10",
+            "accuracy",
+            "1e-4",
+            "4",
+            "player level from video / audio / both (--modality, --sampling)",
+        )
     elif what == "datasets":
         from .datasets import DATASETS
 
@@ -491,6 +509,7 @@ def list_things(what: Annotated[str, typer.Argument(help="encoders | tasks | dat
         table.add_column("description")
         for name, desc in DATASETS.items():
             table.add_row(name, desc)
+        table.add_row("pisa", "PISA: 61 piano performances with video, player level 1-10 (pisa-player-level; needs --video-root)")
         table.add_row("--manifest FILE.csv", "your own recordings: id,path,split,label[,group]")
     elif what == "heads":
         from .heads import HEADS
