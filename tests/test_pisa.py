@@ -145,3 +145,54 @@ def test_keyboard_video_clips_and_probe_end_to_end(tiny_root: Path, pjbench_home
     assert r.exit_code == 0, r.output
     assert (results / "synthetic-tiny-seed0-video" / "c3d-small (width 4)" / "pisa-video-contiguous.end-to-end.json").exists()
     assert "pisa-multimodal-uniform accuracy" in (results / "synthetic-tiny-seed0-video" / "leaderboard.md").read_text()
+
+
+def _write_video(path: Path, n_frames: int, fps: int, size: tuple[int, int], seed: int) -> None:
+    """A plain test video with a moving bright square and a tone, in the container PISA's YouTube videos come in."""
+    import av
+
+    rng = np.random.default_rng(seed)
+    sr = 44100
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
+        video.options = {"preset": "ultrafast"}
+        sound = container.add_stream("aac", rate=sr, layout="mono")
+        for i in range(n_frames):
+            img = np.full((size[1], size[0], 3), 40, np.uint8)
+            x = (7 * i) % (size[0] - 40)
+            img[100:140, x : x + 40] = 230
+            for packet in video.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in video.encode(None):
+            container.mux(packet)
+        t = np.arange(int(n_frames / fps * sr)) / sr
+        tone = (0.2 * np.sin(2 * np.pi * 440 * t) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = sr
+        for packet in [*sound.encode(frame), *sound.encode(None)]:
+            container.mux(packet)
+
+
+def test_a_users_pisa_copy(pjbench_home: Path, tmp_path: Path) -> None:
+    """The real annotations with three of the videos present: rows 12 and 34 (training; one becomes validation) and 9
+    (test); video 25 also holds rows 35 and 36, which lie beyond this copy's end and are skipped with a reason."""
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for name, frames in (("9", 580), ("25", 940), ("6", 850)):  # rows 12 (train), 34 (train), 9 (test)
+        _write_video(videos / f"{name}.mp4", frames, 30, (640, 480), seed=int(name))
+    results = tmp_path / "results"
+    r = runner.invoke(
+        app,
+        ["probe", "--task", "pisa-player-level", "--dataset", "pisa", "--video-root", str(videos), "--labels", str(PISA)]
+        + ["--modality", "multimodal", "--mode", "frozen", "--width", "4", "--frame-size", "32", "--epochs", "2", "--seeds", "1"]
+        + ["--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results)],
+    )
+    assert r.exit_code == 0, r.output
+    assert "56 of 61 performances have no video" in r.output
+    data = json.loads((results / "pisa" / "c3d-small+resnet18 (width 4)" / "pisa-multimodal-uniform.frozen.json").read_text())
+    assert data["counts"]["n_missing_video"] == 56 and data["counts"]["n_skipped_performances"] == 2
+    assert all("ends before frame" in reason for reason in data["config"]["skipped"].values())
+    assert {data["counts"]["n_train"], data["counts"]["n_val"]} == {3, 5} and data["counts"]["n_test"] == 5
+    board = (results / "pisa" / "leaderboard.md").read_text()
+    assert "C3D + ResNet-18 (PISA paper, Table 1)" in board and "74.60" in board and "70.80" in board

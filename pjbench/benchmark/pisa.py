@@ -272,6 +272,7 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
         torch.use_deterministic_algorithms(True, warn_only=True)
         per_seed = [train_pisa_seed(source, splits, cfg, seed, (video_dim, audio_dim), progress) for seed in cfg.seeds]
         test_levels = [reader.samples[i].attrs["level"] for i in splits["test"]]
+        skipped = reader.skipped()
     finally:
         reader.close()
     scores = {}
@@ -282,7 +283,7 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
     backbones = "+".join(([cfg.video_backbone] if cfg.needs_video else []) + ([cfg.audio_backbone] if cfg.needs_audio else [])) + (
         "" if cfg.width == 64 else f" (width {cfg.width})"
     )
-    config: dict[str, Any] = {"pisa": asdict(cfg), "clip_cache": str(clip_path), "dataset": ds.info}
+    config: dict[str, Any] = {"pisa": asdict(cfg), "clip_cache": str(clip_path), "dataset": ds.info, "skipped": skipped}
     config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
     result = TaskResult(
         dataset=ds.name,
@@ -299,6 +300,7 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
             "chance": float(counts.max() / counts.sum()),  # always the test split's most common level
             "n_label_rows": ds.info.get("n_label_rows"),
             "n_missing_video": ds.info.get("n_missing_video"),
+            "n_skipped_performances": len(skipped),
         },
         environment=environment(),
         timings={

@@ -229,10 +229,12 @@ def find_videos(video_root: Path, performances: list[PisaPerformance]) -> tuple[
     return found, missing
 
 
-def validation_from_train(performances: list[PisaPerformance], fraction: float, seed: int) -> list[PisaPerformance]:
-    """PISA has train and test only: a share of the training performances, grouped by source video (a video
-    can hold several performances), becomes the validation split used for model selection."""
-    videos = sorted({p.video for p in performances if p.split == "train"})
+def validation_from_train(performances: list[PisaPerformance], fraction: float, seed: int, available: set[int]) -> list[PisaPerformance]:
+    """PISA has train and test only: a share of the training performances whose video is available, grouped by
+    source video (a video can hold several performances), becomes the validation split used for model selection."""
+    videos = sorted({p.video for p in performances if p.split == "train" and p.row in available})
+    if len(videos) < 2:
+        raise ValueError(f"PISA: {len(videos)} training video(s) available; at least two are needed (one becomes the validation split)")
     rng = np.random.default_rng(seed)
     chosen = {videos[i] for i in rng.permutation(len(videos))[: max(1, int(round(fraction * len(videos))))]}
     return [PisaPerformance(**{**p.__dict__, "split": "val"}) if p.split == "train" and p.video in chosen else p for p in performances]
@@ -241,9 +243,10 @@ def validation_from_train(performances: list[PisaPerformance], fraction: float, 
 def load_pisa(video_root: Path, labels_dir: Path | None = None, val_fraction: float = 0.2, split_seed: int = 0) -> PisaDataset:
     labels_dir = labels_dir or video_root / "labels"
     performances = read_annotations(labels_dir)
-    if not any(p.split == "val" for p in performances):
-        performances = validation_from_train(performances, val_fraction, split_seed)
     videos, missing = find_videos(video_root, performances)
+    if not any(p.split == "val" for p in performances):
+        performances = validation_from_train(performances, val_fraction, split_seed, set(videos))
+        missing = [{**m, "split": next(p.split for p in performances if str(p.row) == m["id"])} for m in missing]
     info = {"labels_dir": str(labels_dir), "val_fraction": val_fraction, "split_seed": split_seed, "n_label_rows": len(performances)}
     return PisaDataset("pisa", performances, video_root, videos, missing, {**info, "n_missing_video": len(missing)})
 
