@@ -141,7 +141,7 @@ def check_dataset(dataset: Dataset, progress: bool = True) -> CheckReport:
         per_label=per_label,
         shortcut_scores=scores,
         label_notes=list(dataset.info.get("label_notes", [])),
-        values=dict(infos),
+        values=dict(sorted(infos.items())),
     )
 
 
