@@ -8,7 +8,6 @@ performance whose video cannot be decoded is logged and recorded as skipped.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +42,6 @@ def clip_cache_path(ds: PisaDataset, scheme: str, frame_size: int, root: Path | 
     return (root or cache_dir()) / ds.name / f"clips-{scheme}-{frame_size}-{config_hash(conf)}.h5"
 
 
-def _perf_samples(perf: PisaPerformance, scheme: str) -> list[PisaSample]:
-    return samples_of(perf, scheme)
-
-
 def build_clip_cache(ds: PisaDataset, scheme: str, frame_size: int = 112, root: Path | None = None, progress: bool = True) -> Path:
     path = clip_cache_path(ds, scheme, frame_size, root)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +51,7 @@ def build_clip_cache(ds: PisaDataset, scheme: str, frame_size: int = 112, root: 
         skipped = fh.require_group("skipped")
         todo = [p for p in ds.performances if p.row in ds.videos]
         for perf in tqdm(todo, desc=f"clips {ds.name} ({scheme})", unit="perf", disable=not progress):
-            wanted = _perf_samples(perf, scheme)
+            wanted = samples_of(perf, scheme)
             if not wanted:
                 continue
             if all(s.id in samples and samples[s.id].attrs.get("complete", False) for s in wanted):
@@ -133,7 +128,3 @@ class ClipReader:
 
     def close(self) -> None:
         self.file.close()
-
-
-def describe(reader: ClipReader) -> str:
-    return json.dumps(reader.attrs(), default=str)
