@@ -65,8 +65,8 @@ def stage_names(labels_dir: Path) -> tuple[list[str], list[str]]:
     return second, third
 
 
-def candidate_videos(labels_dir: Path) -> tuple[dict[str, list[str]], dict[str, set[str]], dict[str, str]]:
-    """Preliminary videos per candidate, the names seen in each later round's videos, and id -> title."""
+def candidate_videos(labels_dir: Path) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+    """Preliminary videos per candidate, and the names seen in each later round's videos."""
     titles = {r["youtube_id"]: r["title"] for r in read_rows(label_file(labels_dir, INFO_FILE), ("youtube_id", "title"), "\t")}
     per_round: dict[str, list[str]] = {}
     for rnd in ROUNDS:
@@ -81,11 +81,11 @@ def candidate_videos(labels_dir: Path) -> tuple[dict[str, list[str]], dict[str, 
         if vid not in prelim.setdefault(name, []):
             prelim[name].append(vid)
     later = {rnd: {_TITLE_NAME.split(titles[v])[0].strip() for v in per_round[rnd]} for rnd in ROUNDS[1:]}
-    return prelim, later, titles
+    return prelim, later
 
 
 def icpc_rows(labels_dir: Path) -> tuple[list[LabelRow], list[str]]:
-    prelim, later, _ = candidate_videos(labels_dir)
+    prelim, later = candidate_videos(labels_dir)
     candidates = sorted(prelim)
     second, third = stage_names(labels_dir)
     results = read_rows(label_file(labels_dir, RESULTS_FILE), ("#name", "#preliminary"), "\t")
