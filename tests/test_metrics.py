@@ -55,3 +55,18 @@ def test_mean_ci_uses_student_t():
     assert mean == pytest.approx(0.6)
     assert half == pytest.approx(4.302652729749464 * 0.1 / math.sqrt(3))
     assert math.isnan(mean_ci([0.4])[1])
+
+
+def test_leaderboard_marks_cells_not_clearly_above_chance():
+    from pjbench.benchmark.leaderboard import NEAR_CHANCE, clearly_above, table
+    from pjbench.benchmark.results import TaskResult
+
+    assert clearly_above(0.60, 0.05, 0.50) and not clearly_above(0.60, 0.12, 0.50) and not clearly_above(0.5, float("nan"), 0.5)
+
+    def result(head: str, mean: float, ci: float) -> TaskResult:
+        scores = {"hit_accuracy": {"mean": mean, "ci95": ci}}
+        return TaskResult("d", "mel", "technique-single", head, "hit_accuracy", scores, [], {}, {}, {"chance": 0.367}, {}, {})
+
+    header, body = table("d", [result("linear", 0.52, 0.05), result("published", 0.33, 0.10)])
+    cells = {row[1]: row[2] for row in body}
+    assert cells["linear"] == "52.0 ± 5.0" and cells["published"] == "33.0 ± 10.0" + NEAR_CHANCE

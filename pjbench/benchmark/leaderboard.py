@@ -53,6 +53,17 @@ def _fmt(mean: float, ci: float, metric: str = "") -> str:
     return f"{100 * mean:.1f} ± {100 * ci:.1f}" if not math.isnan(ci) else f"{100 * mean:.1f}"
 
 
+NEAR_CHANCE = " °"
+NEAR_CHANCE_NOTE = "° the 95% interval reaches the chance level: not clearly above chance."
+
+
+def clearly_above(mean: float, ci: float, chance: float) -> bool:
+    """The lower end of the 95% interval over seeds lies above the chance level (a single seed: its score does)."""
+    if math.isnan(mean):
+        return False
+    return mean - (0.0 if math.isnan(ci) else ci) > chance
+
+
 def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list[str]]]:
     present = {(r.task, m) for r in results for m in r.scores}
     extra = sorted({(r.task, r.primary_metric) for r in results} - set(COLUMNS))
@@ -67,6 +78,8 @@ def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list
                 row[(t, m)] = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"], m)
                 if m == r.primary_metric and "chance" in r.counts:
                     chance[(t, m)] = f"{100 * r.counts['chance']:.1f}"
+                    if not clearly_above(r.scores[m]["mean"], r.scores[m]["ci95"], r.counts["chance"]):
+                        row[(t, m)] += NEAR_CHANCE
                 elif m in UNSCALED:
                     chance[(t, m)] = "0.00"
     body = [[enc, head] + [cells.get(c, "") for c in columns] for (enc, head), cells in sorted(rows.items())]
@@ -109,7 +122,10 @@ def write_leaderboards(results_dir: Path) -> dict[str, str]:
             "Test split, mean ± 95% CI over seeds, in percent. `published` = the paper's conv+attention head, "
             "`linear` = linear probe on per-recording frame statistics (mean, std, frame-difference mean |Δ| and std). Reference rows are the paper's numbers on the real data."
         )
-        comparison = "\n".join(f"- {line}" for line in head_comparison(results))
+        lines = head_comparison(results)
+        if any(NEAR_CHANCE in cell for row in body for cell in row):
+            lines.append(NEAR_CHANCE_NOTE)
+        comparison = "\n".join(f"- {line}" for line in lines)
         (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{note}\n\n{md}\n\n{comparison}\n")
         md = f"{md}\n\n{comparison}" if comparison else md
         with open(results_dir / dataset / "leaderboard.csv", "w", newline="") as fh:
