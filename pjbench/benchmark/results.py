@@ -56,8 +56,13 @@ def git_revision() -> str:
     try:
         here = Path(__file__).resolve().parent
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        # results/ is where runs write: a result written earlier must not mark the code as modified
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=5
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)results"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         if rev.returncode != 0:
             return "unknown"
