@@ -123,8 +123,5 @@ class ClipReader:
     def skipped(self) -> dict[str, str]:
         return {k: str(g.attrs["reason"]) for k, g in self.file["skipped"].items()}
 
-    def attrs(self) -> dict[str, object]:
-        return {k: (v.item() if hasattr(v, "item") else v) for k, v in self.file.attrs.items()}
-
     def close(self) -> None:
         self.file.close()

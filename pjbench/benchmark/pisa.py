@@ -101,13 +101,6 @@ def _audio_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
     return (torch.from_numpy(images).to(device).float().div_(255).unsqueeze(2) - AUDIO_MEAN) / AUDIO_STD
 
 
-def backbone_dim(backbone: nn.Module) -> int:
-    dim = getattr(backbone, "out_dim", None)
-    if not isinstance(dim, int):
-        raise TypeError(f"{type(backbone).__name__} declares no integer out_dim")
-    return dim
-
-
 def make_backbones(cfg: PisaConfig, seed: int) -> tuple[nn.Module | None, nn.Module | None]:
     torch.manual_seed(seed)
     video = VIDEO_BACKBONES[cfg.video_backbone](cfg.width) if cfg.needs_video else None
@@ -262,8 +255,9 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
         empty = [s for s, ids in splits.items() if not ids]
         if empty:
             raise ValueError(f"{ds.name}: no {', '.join(empty)} samples in {clip_path} (missing videos? see the log)")
-        video_dim = backbone_dim(VIDEO_BACKBONES[cfg.video_backbone](cfg.width)) if cfg.needs_video else 0
-        audio_dim = backbone_dim(AUDIO_BACKBONES[cfg.audio_backbone](cfg.width)) if cfg.needs_audio else 0
+        # from the width alone: building an R3D-18 (33 M parameters) just to read its output size would be waste
+        video_dim = VIDEO_BACKBONES[cfg.video_backbone].feature_dim(cfg.width) if cfg.needs_video else 0
+        audio_dim = AUDIO_BACKBONES[cfg.audio_backbone].feature_dim(cfg.width) if cfg.needs_audio else 0
         source = SampleSource(reader, cfg, device)
         if cfg.mode == "frozen":
             source.features = frozen_features(reader, sorted({i for ids in splits.values() for i in ids}), cfg, device, progress)

@@ -36,7 +36,11 @@ class SmallC3D(nn.Module):
             layers.append(nn.MaxPool3d((1, 2, 2) if i == 0 else (2, 2, 2), ceil_mode=True))
             in_ch = out_ch
         self.features = nn.Sequential(*layers)
-        self.out_dim = c[-1]
+        self.out_dim = self.feature_dim(width)
+
+    @staticmethod
+    def feature_dim(width: int) -> int:
+        return 4 * width
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         """(N, 3, T, H, W) -> (N, out_dim)"""
@@ -108,7 +112,11 @@ class R3D18(nn.Module):
             nn.Conv3d(3, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False), _bn(3, width), nn.ReLU(inplace=True)
         )
         self.layer1, self.layer2, self.layer3, self.layer4 = _stages(BasicBlock3D, width)
-        self.out_dim = 8 * width
+        self.out_dim = self.feature_dim(width)
+
+    @staticmethod
+    def feature_dim(width: int) -> int:
+        return 8 * width
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         x = self.layer4(self.layer3(self.layer2(self.layer1(self.stem(clips)))))
@@ -123,7 +131,11 @@ class ResNet18Audio(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1, self.layer2, self.layer3, self.layer4 = _stages(BasicBlock2D, width)
-        self.out_dim = 8 * width
+        self.out_dim = self.feature_dim(width)
+
+    @staticmethod
+    def feature_dim(width: int) -> int:
+        return 8 * width
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 1, 224, 224) -> (N, out_dim)"""
@@ -131,8 +143,8 @@ class ResNet18Audio(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x)))).mean(dim=(2, 3))
 
 
-VIDEO_BACKBONES = {"c3d-small": SmallC3D, "r3d18": R3D18}
-AUDIO_BACKBONES = {"resnet18": ResNet18Audio}
+VIDEO_BACKBONES: dict[str, type[SmallC3D] | type[R3D18]] = {"c3d-small": SmallC3D, "r3d18": R3D18}
+AUDIO_BACKBONES: dict[str, type[ResNet18Audio]] = {"resnet18": ResNet18Audio}
 
 
 def load_backbone_weights(model: nn.Module, path: Path) -> list[str]:
