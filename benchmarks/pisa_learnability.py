@@ -54,6 +54,7 @@ def main() -> None:
                 {
                     "run": run,
                     "test": {k: round(v["mean"], 3) for k, v in result.scores.items()},
+                    "heads": {h: {k: round(v["mean"], 3) for k, v in sc.items()} for h, sc in result.extra["heads"].items()},
                     "majority_share": round(result.counts["chance"], 3),
                     "median_guess_mae": round(baseline_mae, 3),
                     "counts": {k: result.counts[k] for k in ("n_train", "n_val", "n_test")},

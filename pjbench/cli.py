@@ -31,7 +31,7 @@ DatasetOpt = Annotated[
     typer.Option(
         "--dataset",
         "-d",
-        help="synthetic | synthetic-tiny | synthetic-full | a synthetic dataset folder | pld-expertise | pld-technique | "
+        help="synthetic | synthetic-tiny | synthetic-short | synthetic-full | a synthetic dataset folder | pld-expertise | pld-technique | "
         "cipi-difficulty | icpc2015 (the last four need --audio-root)",
     ),
 ]
@@ -94,7 +94,11 @@ def _encoder_options(options: list[str]) -> dict[str, object]:
 @app.command()
 def synth(
     size: Annotated[
-        str, typer.Option(help="tiny (~100 short clips, tests) | small (600 clips of 10-60 s, the demo) | full (4500 clips)")
+        str,
+        typer.Option(
+            help="tiny (~100 short clips, tests) | small (600 clips of 10-60 s, the demo) | full (4500 clips) | "
+            "short (360 clips of 8.5-12 s: one PISA sample per keyboard video)"
+        ),
     ] = "small",
     seed: Annotated[int, typer.Option(help="the same seed gives bit-identical audio")] = 0,
     out: Annotated[Path | None, typer.Option(help="output folder (default: $PJBENCH_HOME/datasets/synthetic-SIZE-seedN-RATEk)")] = None,
@@ -118,7 +122,7 @@ def synth(
         if video:
             from .datasets.synthetic.video import build_videos
 
-            build_videos(path)
+            build_videos(path, workers=workers or None)
     except (ValueError, RuntimeError, FileExistsError) as err:
         _fail(str(err))
     console.print(f"synthetic dataset ({size}, seed {seed}) at [bold]{path}[/bold]")

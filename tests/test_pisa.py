@@ -103,6 +103,9 @@ def test_level_loss_and_metrics() -> None:
     m = level_metrics(np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 0]])
     assert m["accuracy"] == 0.5 and m["within_one"] == 0.75 and m["mae"] == 0.75
     assert m["acc0"] == pytest.approx((1 + 0 + 0.5) / 3)
+    assert level_metrics(np.array([0, 1, 2]), np.eye(3)[[2, 1, 0]])["spearman"] == pytest.approx(-1.0)
+    assert level_metrics(np.array([0, 1, 2]), np.eye(3)[[0, 1, 2]])["spearman"] == pytest.approx(1.0)
+    assert level_metrics(np.array([0, 1, 2]), np.full((3, 3), 1 / 3))["spearman"] == 0.0  # a constant guess
 
 
 def test_training_flip_mirrors_the_clip() -> None:

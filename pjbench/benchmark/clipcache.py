@@ -9,6 +9,8 @@ performance whose video cannot be decoded is logged and recorded as skipped.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,51 +44,85 @@ def clip_cache_path(ds: PisaDataset, scheme: str, frame_size: int, root: Path | 
     return (root or cache_dir()) / ds.name / f"clips-{scheme}-{frame_size}-{config_hash(conf)}.h5"
 
 
-def build_clip_cache(ds: PisaDataset, scheme: str, frame_size: int = 112, root: Path | None = None, progress: bool = True) -> Path:
+def build_clip_cache(
+    ds: PisaDataset, scheme: str, frame_size: int = 112, root: Path | None = None, progress: bool = True, workers: int | None = None
+) -> Path:
+    """Decode every sample's clips and mel images into the cache (resumable). ``workers`` processes decode
+    performances in parallel (default: the CPU count, at most 8); this process alone writes the file."""
     path = clip_cache_path(ds, scheme, frame_size, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "a") as fh:
         fh.attrs.update(dataset=ds.name, scheme=scheme, frame_size=frame_size, audio_rate=AUDIO_RATE, pjbench_version=__version__)
         samples = fh.require_group("samples")
         skipped = fh.require_group("skipped")
-        todo = [p for p in ds.performances if p.row in ds.videos]
-        for perf in tqdm(todo, desc=f"clips {ds.name} ({scheme})", unit="perf", disable=not progress):
-            wanted = samples_of(perf, scheme)
-            if not wanted:
-                continue
-            if all(s.id in samples and samples[s.id].attrs.get("complete", False) for s in wanted):
-                continue
-            try:
-                _write_performance(samples, perf, wanted, ds.videos[perf.row], frame_size)
-            except (VideoError, AudioError) as err:
-                log.warning("skipping performance %d: %s", perf.row, err)
-                skipped.require_group(str(perf.row)).attrs["reason"] = str(err)
-            fh.flush()
+        jobs = []
+        for perf in ds.performances:
+            wanted = samples_of(perf, scheme) if perf.row in ds.videos else []
+            if wanted and not all(s.id in samples and samples[s.id].attrs.get("complete", False) for s in wanted):
+                jobs.append((perf, wanted, ds.videos[perf.row], frame_size))
+        n_workers = min(workers or min(os.cpu_count() or 1, 8), len(jobs))
+        bar = tqdm(total=len(jobs), desc=f"clips {ds.name} ({scheme})", unit="perf", disable=not progress)
+        pool = mp.get_context("spawn").Pool(n_workers) if n_workers > 1 else None
+        try:
+            decoded = pool.imap(_decode_performance, jobs) if pool is not None else map(_decode_performance, jobs)
+            for (perf, wanted, _, _), outcome in zip(jobs, decoded):
+                if isinstance(outcome, str):
+                    log.warning("skipping performance %d: %s", perf.row, outcome)
+                    skipped.require_group(str(perf.row)).attrs["reason"] = outcome
+                else:
+                    clips, images, no_audio = outcome
+                    if no_audio:
+                        log.warning("performance %d: no usable audio (%s); video only", perf.row, no_audio)
+                    _write_samples(samples, perf, wanted, clips, images)
+                fh.flush()  # finished performances survive a killed run
+                bar.update()
+        finally:
+            if pool is not None:
+                pool.terminate()
+            bar.close()
     return path
 
 
-def _write_performance(group: h5py.Group, perf: PisaPerformance, wanted: list[PisaSample], video: Path, size: int) -> None:
+def _decode_performance(
+    job: tuple[PisaPerformance, list[PisaSample], Path, int],
+) -> tuple[list[np.ndarray], list[np.ndarray | None], str | None] | str:
+    """Per wanted sample, its clips and mel images, and why there is no audio if there is none; or the reason the
+    performance cannot be used. Runs in a worker process: it reports, the parent logs."""
+    perf, wanted, video, size = job
     first = perf.first_frame
     indices = sorted({first + start + k for s in wanted for start in s.clip_starts for k in range(CLIP_FRAMES)})
-    frames = read_frames(video, indices, perf.crop, size)
     try:
-        audio = load_audio(video, AUDIO_RATE)
-    except AudioError as err:
-        log.warning("performance %d: no usable audio (%s); video only", perf.row, err)
-        audio = None
-    for s in wanted:
-        clips = np.stack([np.stack([frames[first + start + k] for k in range(CLIP_FRAMES)]) for start in s.clip_starts])
-        images = None
-        if audio is not None:
-            images = np.stack([mel_image(_clip_audio(audio, first + start, perf.fps), AUDIO_RATE) for start in s.clip_starts])
+        frames = read_frames(video, indices, perf.crop, size)
+        no_audio = None
+        try:
+            audio = load_audio(video, AUDIO_RATE)
+        except AudioError as err:
+            audio, no_audio = None, str(err)
+        clips, images = [], []
+        for s in wanted:
+            clips.append(np.stack([np.stack([frames[first + start + k] for k in range(CLIP_FRAMES)]) for start in s.clip_starts]))
+            images.append(
+                None
+                if audio is None
+                else np.stack([mel_image(_clip_audio(audio, first + start, perf.fps), AUDIO_RATE) for start in s.clip_starts])
+            )
+    except (VideoError, AudioError) as err:
+        return str(err)
+    return clips, images, no_audio
+
+
+def _write_samples(
+    group: h5py.Group, perf: PisaPerformance, wanted: list[PisaSample], clips: list[np.ndarray], images: list[np.ndarray | None]
+) -> None:
+    for s, video, audio in zip(wanted, clips, images):
         if s.id in group:
             del group[s.id]
         g = group.create_group(s.id)
-        g.create_dataset("video", data=clips, chunks=(1, *clips.shape[1:]), compression="lzf")
-        if images is not None:
-            g.create_dataset("audio", data=images, chunks=(1, *images.shape[1:]), compression="lzf")
+        g.create_dataset("video", data=video, chunks=(1, *video.shape[1:]), compression="lzf")
+        if audio is not None:
+            g.create_dataset("audio", data=audio, chunks=(1, *audio.shape[1:]), compression="lzf")
         g.attrs.update(row=perf.row, index=s.index, level=perf.player_level, split=perf.split, video=perf.video)
-        g.attrs["complete"] = True
+        g.attrs["complete"] = True  # set last: a sample is visible only once fully written
 
 
 def _clip_audio(audio: np.ndarray, frame: int, fps: float) -> np.ndarray:

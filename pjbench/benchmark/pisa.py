@@ -23,6 +23,7 @@ from typing import Any
 import h5py
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 from sklearn.metrics import balanced_accuracy_score
 from torch import nn
 from tqdm import tqdm
@@ -71,16 +72,21 @@ class PisaConfig:
 
 
 def level_metrics(y: np.ndarray, probs: np.ndarray) -> dict[str, float]:
-    """Accuracy (the papers' metric), balanced accuracy, within-one-level accuracy, mean absolute level error."""
+    """Accuracy (the papers' metric), balanced accuracy, within-one-level accuracy, mean absolute level error, and
+    Spearman's rank correlation between the expected level (the softmax's mean) and the true one: an ordinal view
+    that a constant guess scores 0 on, whatever the level distribution."""
     pred = probs.argmax(1)
+    expected = probs @ np.arange(probs.shape[1], dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # predicted levels absent from the truth are expected, not news
         balanced = float(balanced_accuracy_score(y, pred))
+        rho = float(spearmanr(expected, y).statistic) if np.ptp(expected) > 0 and np.ptp(y) > 0 else 0.0
     return {
         "accuracy": float(np.mean(pred == y)),
         "acc0": balanced,
         "within_one": float(np.mean(np.abs(pred - y) <= 1)),
         "mae": float(np.mean(np.abs(pred - y))),
+        "spearman": rho,
     }
 
 
@@ -144,6 +150,7 @@ class SampleSource:
 def feature_cache_path(clip_cache: Path, cfg: PisaConfig) -> Path:
     key = {"clips": clip_cache.name, "video": cfg.video_backbone, "audio": cfg.audio_backbone, "width": cfg.width}
     key |= {"video_weights": _file_digest(cfg.video_weights), "audio_weights": _file_digest(cfg.audio_weights), "init_seed": 0}
+    key |= {"init": "he-fan-out"}  # features of the older default init are not reused
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     return clip_cache.with_name(f"{clip_cache.stem}-features-{digest}.h5")
 
@@ -179,14 +186,31 @@ def frozen_features(
         return {i: {m: fh[f"{i}/{m}"][()] for m in needed} for i in ids}
 
 
-def _predict(model: PisaModel, source: SampleSource, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def standardize_features(features: dict[str, dict[str, np.ndarray]], train_ids: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """Each feature dimension z-scored with the training samples' clip statistics, so that the heads see inputs of
+    unit scale whatever the backbone's (a random or foreign backbone's features can be 1e-3 or 1e3), and the fusion
+    head weighs the two branches alike. Dimensions constant on the training split become 0."""
+    out: dict[str, dict[str, np.ndarray]] = {i: {} for i in features}
+    for m in features[train_ids[0]]:
+        stacked = np.concatenate([features[i][m] for i in train_ids]).astype(np.float64)
+        mean, std = stacked.mean(0), stacked.std(0)
+        scale = np.where(std > 1e-8 * max(float(np.abs(mean).max()), 1.0), std, np.inf)
+        for i in features:
+            out[i][m] = ((features[i][m] - mean) / scale).astype(np.float32)
+    return out
+
+
+def _predict(model: PisaModel, source: SampleSource, ids: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Levels (0-based) and, per head of the model, the predicted probabilities."""
     model.eval()
-    probs, ys = [], []
+    probs: dict[str, list[np.ndarray]] = {}
+    ys = []
     with torch.no_grad():
         for video, audio, y in source.batches(ids, train=False):
-            probs.append(torch.softmax(model(video, audio)[model.modality], dim=1).cpu().numpy())
+            for head, logits in model(video, audio).items():
+                probs.setdefault(head, []).append(torch.softmax(logits, dim=1).cpu().numpy())
             ys.append(y.cpu().numpy())
-    return np.concatenate(ys), np.concatenate(probs)
+    return np.concatenate(ys), {head: np.concatenate(p) for head, p in probs.items()}
 
 
 def train_pisa_seed(
@@ -217,7 +241,7 @@ def train_pisa_seed(
             optimizer.step()
             total += float(loss.detach()) * len(y)  # type: ignore[union-attr]
         y_val, p_val = _predict(model, source, splits["val"])
-        val = level_metrics(y_val, p_val)
+        val = level_metrics(y_val, p_val[cfg.modality])
         curve.append({"epoch": epoch, "train_loss": total / len(order), **{f"val_{k}": v for k, v in val.items()}})
         bar.set_postfix(loss=f"{total / len(order):.3f}", val=f"{val['accuracy']:.3f}")
         score = val["accuracy"] - 1e-3 * val["mae"]  # ties in accuracy: the smaller level error
@@ -232,9 +256,15 @@ def train_pisa_seed(
     return {
         "seed": seed,
         "best_epoch": best[1],
-        "val": level_metrics(y_val, p_val),
-        "test": level_metrics(y_test, p_test),
-        "test_confusion": confusion(y_test, p_test.argmax(1), N_LEVELS),
+        "val": level_metrics(y_val, p_val[cfg.modality]),
+        "test": level_metrics(y_test, p_test[cfg.modality]),
+        # a multimodal model trains a video, an audio and a fusion head together (Eq. 1): each one's test scores,
+        # at the epoch the fusion head's validation accuracy chose
+        "test_heads": {head: level_metrics(y_test, p) for head, p in p_test.items()},
+        # per test sample (in the order of the result's test_ids), each head's expected level 1-10: for significance
+        # tests and for comparing systems sample by sample
+        "test_expected_level": {head: (p @ np.arange(1, N_LEVELS + 1)).round(4).tolist() for head, p in p_test.items()},
+        "test_confusion": confusion(y_test, p_test[cfg.modality].argmax(1), N_LEVELS),
         "train_seconds": time.perf_counter() - start,
         "curve": curve,
     }
@@ -260,7 +290,8 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
         audio_dim = AUDIO_BACKBONES[cfg.audio_backbone].feature_dim(cfg.width) if cfg.needs_audio else 0
         source = SampleSource(reader, cfg, device)
         if cfg.mode == "frozen":
-            source.features = frozen_features(reader, sorted({i for ids in splits.values() for i in ids}), cfg, device, progress)
+            raw = frozen_features(reader, sorted({i for ids in splits.values() for i in ids}), cfg, device, progress)
+            source.features = standardize_features(raw, splits["train"])
         elif cfg.mode != "end-to-end":
             raise ValueError(f"--mode {cfg.mode!r}: choose end-to-end or frozen")
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -273,6 +304,10 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
     for m in per_seed[0]["test"]:
         mean, ci = mean_ci([s["test"][m] for s in per_seed])
         scores[m] = {"mean": mean, "ci95": ci}
+    heads = {
+        head: {m: dict(zip(("mean", "ci95"), mean_ci([s["test_heads"][head][m] for s in per_seed]))) for m in per_seed[0]["test"]}
+        for head in per_seed[0]["test_heads"]
+    }
     _, counts = np.unique(test_levels, return_counts=True)
     backbones = "+".join(([cfg.video_backbone] if cfg.needs_video else []) + ([cfg.audio_backbone] if cfg.needs_audio else [])) + (
         "" if cfg.width == 64 else f" (width {cfg.width})"
@@ -303,6 +338,7 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
         },
         confusion=np.sum([np.array(s["test_confusion"]) for s in per_seed], axis=0).tolist(),
         classes=[str(i) for i in range(1, N_LEVELS + 1)],
+        extra={"heads": heads, "test_ids": splits["test"], "test_levels": [int(v) for v in test_levels]},
     )
     path = result.save(results_dir)
     from .plots import plot_result

@@ -13,6 +13,7 @@ DATASETS: dict[str, str] = {
     "synthetic": "the embedded synthetic piano set, size small (built on first use; `pjbench synth`)",
     "synthetic-tiny": "the embedded synthetic set, size tiny (about 100 short clips; for tests)",
     "synthetic-full": "the embedded synthetic set, size full (several thousand clips)",
+    "synthetic-short": "the embedded synthetic set, size short (360 clips of 8.5-12 s; one PISA sample per keyboard video)",
     "pld-expertise": "PLD expertise: novice / advanced (YouTube) and virtuoso (ATEPP) recordings; needs --audio-root",
     "pld-technique": "PLD technique clips, 7 techniques, multi-label; needs --audio-root",
     "cipi-difficulty": "CIPI works (Henle levels 1-9) with performance audio, official split; needs --audio-root",
@@ -58,7 +59,7 @@ def load_dataset(
     from .synthetic.build import SynthConfig, build
     from .synthetic.dataset import load_synthetic
 
-    if name in ("synthetic", "synthetic-tiny", "synthetic-small", "synthetic-full"):
+    if name in ("synthetic", "synthetic-tiny", "synthetic-small", "synthetic-full", "synthetic-short"):
         size = "small" if name == "synthetic" else name.split("-", 1)[1]
         cfg = SynthConfig.for_size(size)
         root = cfg.default_dir()

@@ -28,7 +28,7 @@ from ... import __version__
 from ...paths import datasets_dir
 from .performer import EXPERTISE_LEVELS, Performer, draw_performer, perform
 from .render import PianoTimbre, Room, apply_room_and_level, available_timbres, render_performance, write_midi
-from .scores import generate_score
+from .scores import Score, generate_score
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ class SynthConfig:
     n_scores: int = 200
     min_seconds: float = 10.0
     max_seconds: float = 60.0
+    performers: str = "all"  # "all": every piece by a beginner, an advanced player and a virtuoso; "suited": by the one
+    # whose level suits its difficulty (1-3 beginner, 4-6 advanced, 7-9 virtuoso), as in PISA; a third of the rendering
 
     @classmethod
     def for_size(cls, size: str, seed: int = 0, sample_rate: int = 24000) -> SynthConfig:
@@ -53,13 +55,18 @@ class SynthConfig:
             "tiny": dict(n_scores=36, min_seconds=8.0, max_seconds=22.0),
             "small": dict(n_scores=200, min_seconds=10.0, max_seconds=60.0),
             "full": dict(n_scores=1500, min_seconds=10.0, max_seconds=60.0),
+            # many short pieces: one PISA sample (160 frames = 8 s at 20 fps) per performance, cheap to render as video
+            "short": dict(n_scores=180, min_seconds=8.5, max_seconds=12.0, performers="suited"),
         }
         if size not in presets:
             raise ValueError(f"unknown size {size!r}; choose one of {sorted(presets)}")
         return cls(size=size, seed=seed, sample_rate=sample_rate, **presets[size])  # type: ignore[arg-type]
 
     def key(self) -> str:
-        blob = json.dumps({**asdict(self), "generator": GENERATOR_VERSION}, sort_keys=True)
+        fields = asdict(self)
+        if fields["performers"] == "all":
+            del fields["performers"]  # the datasets built before the option keep their key
+        blob = json.dumps({**fields, "generator": GENERATOR_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     def default_dir(self) -> Path:
@@ -103,8 +110,12 @@ def plan(cfg: SynthConfig) -> list[ClipJob]:
     splits = score_splits(cfg)
     pools = performer_pools(cfg, splits)
     jobs = []
+    if cfg.performers not in ("all", "suited"):
+        raise ValueError(f"performers={cfg.performers!r}: choose all or suited")
     for i, split in enumerate(splits):
         for l_idx, level in enumerate(EXPERTISE_LEVELS):
+            if cfg.performers == "suited" and l_idx != suited_level(_score(cfg, i)[1].difficulty):
+                continue
             pool = pools[(split, level)]
             performer = pool[int(_rng(cfg.seed, 4, i, l_idx).integers(len(pool)))]
             jobs.append(ClipJob(i, l_idx, split, performer))
@@ -115,11 +126,20 @@ def clip_id(job: ClipJob) -> str:
     return f"s{job.score_index:04d}-{EXPERTISE_LEVELS[job.level_index]}"
 
 
+def _score(cfg: SynthConfig, score_index: int) -> tuple[float, Score]:
+    score_rng = _rng(cfg.seed, 2, score_index)
+    seconds = float(score_rng.uniform(cfg.min_seconds, cfg.max_seconds))
+    return seconds, generate_score(score_rng, seconds=seconds * 0.85)  # performers stretch it; keep clips in range
+
+
+def suited_level(difficulty: int) -> int:
+    """The expertise level (index into EXPERTISE_LEVELS) that suits a piece: 1-3 beginner, 4-6 advanced, 7-9 virtuoso."""
+    return min((int(difficulty) - 1) // 3, len(EXPERTISE_LEVELS) - 1)
+
+
 def _make_clip(args: tuple[SynthConfig, ClipJob, Path, list[PianoTimbre]]) -> dict[str, object]:
     cfg, job, out_dir, timbres = args
-    score_rng = _rng(cfg.seed, 2, job.score_index)
-    seconds = float(score_rng.uniform(cfg.min_seconds, cfg.max_seconds))
-    score = generate_score(score_rng, seconds=seconds * 0.85)  # performers stretch it; keep clips in range
+    seconds, score = _score(cfg, job.score_index)
     # slow players take longer over the same score; like a recording session, stop at the clip limit
     performance = perform(score, job.performer, _rng(cfg.seed, 3, job.score_index, job.level_index)).truncated(cfg.max_seconds)
     nuisance = _rng(cfg.seed, 5, job.score_index, job.level_index)

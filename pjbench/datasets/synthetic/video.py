@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import multiprocessing as mp
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ import av
 import numpy as np
 import soundfile as sf
 from tqdm import tqdm
+
+from .build import MANIFEST_NAME, suited_level
+from .performer import EXPERTISE_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -157,22 +161,30 @@ def suited_performances(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     by_score: dict[str, dict[str, dict[str, str]]] = {}
     for r in rows:
         by_score.setdefault(r["score_id"], {})[r["expertise_name"]] = r
-    bands = ("beginner", "advanced", "virtuoso")
     out = []
     for score_id in sorted(by_score):
         performances = by_score[score_id]
-        difficulty = int(next(iter(performances.values()))["difficulty"])
-        wanted = bands[min((difficulty - 1) // 3, 2)]
+        wanted = EXPERTISE_LEVELS[suited_level(int(next(iter(performances.values()))["difficulty"]))]
         if wanted in performances:
             out.append(performances[wanted])
     return out
 
 
-def build_videos(root: Path, fps: float = 20.0, seed: int = 0, per_split: int | None = None, progress: bool = True) -> Path:
-    """Render video/<id>.mp4 for one suited performance per piece of a synthetic dataset folder (resumable) and
-    write its PISA table. ``per_split`` keeps the first N performances of each split (quicker tests and demos)."""
-    from .build import MANIFEST_NAME
+def _render_one(job: tuple[Path, dict[str, str], float, int, int]) -> tuple[int, int]:
+    root, row, fps, seed, k = job
+    out = root / "video" / f"{row['id']}.mp4"
+    if out.exists():
+        with av.open(str(out)) as container:
+            return k, int(container.streams.video[0].frames)
+    return k, render_video(root / row["midi"], root / row["path"], out, fps, np.random.default_rng([seed, 7, k]))
 
+
+def build_videos(
+    root: Path, fps: float = 20.0, seed: int = 0, per_split: int | None = None, progress: bool = True, workers: int | None = None
+) -> Path:
+    """Render video/<id>.mp4 for one suited performance per piece of a synthetic dataset folder (resumable:
+    finished videos are kept) and write its PISA table. ``per_split`` keeps the first N performances of each
+    split (quicker tests and demos); ``workers`` processes render in parallel (default: the CPU count, at most 8)."""
     with open(root / MANIFEST_NAME, newline="") as fh:
         rows = suited_performances(list(csv.DictReader(fh)))
     if per_split is not None:
@@ -181,31 +193,38 @@ def build_videos(root: Path, fps: float = 20.0, seed: int = 0, per_split: int | 
             chosen += [r for r in rows if r["split"] == split][:per_split]
         rows = sorted(chosen, key=lambda r: r["id"])
     (root / "video").mkdir(exist_ok=True)
-    table = []
-    for k, row in enumerate(tqdm(rows, desc="keyboard video", unit="clip", disable=not progress), start=1):
-        out = root / "video" / f"{row['id']}.mp4"
-        rng = np.random.default_rng([seed, 7, k])
-        if out.exists():
-            with av.open(str(out)) as container:
-                n_frames = container.streams.video[0].frames
-        else:
-            n_frames = render_video(root / row["midi"], root / row["path"], out, fps, rng)
-        table.append(
-            {
-                "pkl_video_id": k,
-                "youtube link": f"synthetic:{row['id']}",
-                "crop": ", ".join(str(v) for v in CROP),
-                "filename": row["id"],
-                "framerate": fps,
-                "frame_start": 0,
-                "frame_end": n_frames,
-                "level_player": row["player_level"],
-                "level_song": row["difficulty"],
-                "song": row["score_id"],
-                "split": row["split"],
-                "performer": row["performer_id"],
-            }
-        )
+    jobs = [(root, row, fps, seed, k) for k, row in enumerate(rows, start=1)]
+    workers = min(workers or min(os.cpu_count() or 1, 8), len(jobs))
+    n_frames: dict[int, int] = {}
+    bar = tqdm(total=len(jobs), desc="keyboard video", unit="clip", disable=not progress)
+    if workers > 1:
+        with mp.get_context("spawn").Pool(workers) as pool:  # spawn: no inherited codec or thread state
+            for k, n in pool.imap_unordered(_render_one, jobs):
+                n_frames[k] = n
+                bar.update()
+    else:
+        for job in jobs:
+            k, n = _render_one(job)
+            n_frames[k] = n
+            bar.update()
+    bar.close()
+    table = [
+        {
+            "pkl_video_id": k,
+            "youtube link": f"synthetic:{row['id']}",
+            "crop": ", ".join(str(v) for v in CROP),
+            "filename": row["id"],
+            "framerate": fps,
+            "frame_start": 0,
+            "frame_end": n_frames[k],
+            "level_player": row["player_level"],
+            "level_song": row["difficulty"],
+            "song": row["score_id"],
+            "split": row["split"],
+            "performer": row["performer_id"],
+        }
+        for k, row in enumerate(rows, start=1)
+    ]
     tmp = root / f"{ANNOTATIONS}.tmp"
     with open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(table[0]), delimiter="\t")
