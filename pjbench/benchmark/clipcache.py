@@ -9,8 +9,6 @@ performance whose video cannot be decoded is logged and recorded as skipped.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from tqdm import tqdm
 from .. import __version__
 from ..audio import AudioError, load_audio
 from ..datasets.pisa import CLIP_FRAMES, PisaDataset, PisaPerformance, PisaSample, samples_of
+from ..parallel import ordered_map
 from ..paths import cache_dir
 from ..video import VideoError, mel_image, read_frames
 from .cache import config_hash
@@ -60,26 +59,19 @@ def build_clip_cache(
             wanted = samples_of(perf, scheme) if perf.row in ds.videos else []
             if wanted and not all(s.id in samples and samples[s.id].attrs.get("complete", False) for s in wanted):
                 jobs.append((perf, wanted, ds.videos[perf.row], frame_size))
-        n_workers = min(workers or min(os.cpu_count() or 1, 8), len(jobs))
         bar = tqdm(total=len(jobs), desc=f"clips {ds.name} ({scheme})", unit="perf", disable=not progress)
-        pool = mp.get_context("spawn").Pool(n_workers) if n_workers > 1 else None
-        try:
-            decoded = pool.imap(_decode_performance, jobs) if pool is not None else map(_decode_performance, jobs)
-            for (perf, wanted, _, _), outcome in zip(jobs, decoded):
-                if isinstance(outcome, str):
-                    log.warning("skipping performance %d: %s", perf.row, outcome)
-                    skipped.require_group(str(perf.row)).attrs["reason"] = outcome
-                else:
-                    clips, images, no_audio = outcome
-                    if no_audio:
-                        log.warning("performance %d: no usable audio (%s); video only", perf.row, no_audio)
-                    _write_samples(samples, perf, wanted, clips, images)
-                fh.flush()  # finished performances survive a killed run
-                bar.update()
-        finally:
-            if pool is not None:
-                pool.terminate()
-            bar.close()
+        for (perf, wanted, _, _), outcome in zip(jobs, ordered_map(_decode_performance, jobs, workers)):
+            if isinstance(outcome, str):
+                log.warning("skipping performance %d: %s", perf.row, outcome)
+                skipped.require_group(str(perf.row)).attrs["reason"] = outcome
+            else:
+                clips, images, no_audio = outcome
+                if no_audio:
+                    log.warning("performance %d: no usable audio (%s); video only", perf.row, no_audio)
+                _write_samples(samples, perf, wanted, clips, images)
+            fh.flush()  # finished performances survive a killed run
+            bar.update()
+        bar.close()
     return path
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import multiprocessing as mp
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
+from ...parallel import ordered_map
 from .build import MANIFEST_NAME, suited_level
 from .performer import EXPERTISE_LEVELS
 
@@ -194,20 +194,9 @@ def build_videos(
         rows = sorted(chosen, key=lambda r: r["id"])
     (root / "video").mkdir(exist_ok=True)
     jobs = [(root, row, fps, seed, k) for k, row in enumerate(rows, start=1)]
-    workers = min(workers or min(os.cpu_count() or 1, 8), len(jobs))
     n_frames: dict[int, int] = {}
-    bar = tqdm(total=len(jobs), desc="keyboard video", unit="clip", disable=not progress)
-    if workers > 1:
-        with mp.get_context("spawn").Pool(workers) as pool:  # spawn: no inherited codec or thread state
-            for k, n in pool.imap_unordered(_render_one, jobs):
-                n_frames[k] = n
-                bar.update()
-    else:
-        for job in jobs:
-            k, n = _render_one(job)
-            n_frames[k] = n
-            bar.update()
-    bar.close()
+    for k, n in tqdm(ordered_map(_render_one, jobs, workers), total=len(jobs), desc="keyboard video", unit="clip", disable=not progress):
+        n_frames[k] = n
     table = [
         {
             "pkl_video_id": k,
