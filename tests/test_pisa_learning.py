@@ -16,23 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy.stats import spearmanr
 
 from pjbench.benchmark.pisa import PisaConfig, run_pisa
 from pjbench.benchmark.results import TaskResult
 from pjbench.datasets.pisa import load_synthetic_pisa
-from pjbench.datasets.synthetic.build import SynthConfig, build
-from pjbench.datasets.synthetic.video import build_videos
 
 WIDTH, FRAMES = 4, 32
-
-
-@pytest.fixture(scope="session")
-def short_videos(pjbench_home: Path) -> Path:
-    cfg = SynthConfig.for_size("short")
-    root = build(cfg, cfg.default_dir(), workers=2, progress=False)
-    return build_videos(root, progress=False, workers=2)
+SHORT_VIDEO = "synthetic-short-seed0-video"  # the name `pjbench probe --dataset synthetic-short` gives it: one shared cache
 
 
 def _assert_learns(result: TaskResult, head: str) -> None:
@@ -43,18 +34,18 @@ def _assert_learns(result: TaskResult, head: str) -> None:
     assert p < 0.01, f"{head}: rank correlation {rho:.2f} with the true level (p = {p:.3f}) on {len(truth)} test samples"
 
 
-def test_video_audio_and_fusion_each_learn_the_level(short_videos: Path, tmp_path: Path) -> None:
-    ds = load_synthetic_pisa(short_videos, "short-video")
+def test_video_audio_and_fusion_each_learn_the_level(short_videos: Path, pisa_cache: Path, tmp_path: Path) -> None:
+    ds = load_synthetic_pisa(short_videos, SHORT_VIDEO)
     assert {p.split for p in ds.performances} == {"train", "val", "test"} and not ds.missing
     common = dict(sampling="uniform", width=WIDTH, frame_size=FRAMES)
     video = run_pisa(
         ds, PisaConfig(modality="video", mode="end-to-end", epochs=25, patience=25, lr=3e-3, seeds=(0,), **common),  # type: ignore[arg-type]
-        tmp_path / "cache", tmp_path / "results", progress=False,
+        pisa_cache, tmp_path / "results", progress=False,
     )  # fmt: skip
     _assert_learns(video, "video")
     frozen = run_pisa(
         ds, PisaConfig(modality="multimodal", mode="frozen", epochs=60, patience=60, lr=1e-3, seeds=(0, 1, 2), **common),  # type: ignore[arg-type]
-        tmp_path / "cache", tmp_path / "results", progress=False,
+        pisa_cache, tmp_path / "results", progress=False,
     )  # fmt: skip
     assert set(frozen.extra["heads"]) == {"video", "audio", "multimodal"}
     _assert_learns(frozen, "audio")
