@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -67,13 +68,13 @@ def _xy(task, examples, feats):
 
 def _fit(task, x, y, c, examples):
     base = LogisticRegression(C=c, max_iter=3000)
-    model = OneVsRestClassifier(base) if task.kind == "multilabel" else base
+    model = OneVsRestClassifier(base) if task.kind == "multilabel" or task.accept is not None else base
     pipeline = make_pipeline(StandardScaler(), model)
-    if task.accept is not None:  # one row per true label, weighted 1/k: the soft-target loss of the probe
-        rows = [(xi, a, 1 / len(e.accept)) for xi, e in zip(x, examples) for a in e.accept]
-        return pipeline.fit(
-            np.stack([r[0] for r in rows]), np.array([r[1] for r in rows]), logisticregression__sample_weight=np.array([r[2] for r in rows])
-        )
+    if task.accept is not None:  # each class's chance of being among the true labels, as the probes learn it
+        hot = np.zeros((len(examples), task.n_classes))
+        for row, e in enumerate(examples):
+            hot[row, list(e.accept)] = 1.0
+        return pipeline.fit(x, hot)
     return pipeline.fit(x, y)
 
 
@@ -81,9 +82,10 @@ def _score(task, model, x, y, examples) -> float:
     if task.kind == "multilabel":
         probs = model.predict_proba(x)
         return float(np.mean([average_precision_score(y[:, k], probs[:, k]) for k in range(y.shape[1]) if y[:, k].any()]))
-    pred = model.predict(x)
     if task.accept is not None:
+        pred = model.predict_proba(x).argmax(1)
         return float(np.mean([p in e.accept for p, e in zip(pred, examples)]))
+    pred = model.predict(x)
     if task.kind == "pairwise" and task.n_classes == 2:
         return float(np.mean(pred == y))
     return float(balanced_accuracy_score(y, pred))
@@ -99,10 +101,11 @@ def evaluate(ds, feats, task) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", default="synthetic")
+    parser.add_argument("--cache", type=Path, help="the mel cache to read (default: the newest for the dataset)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
     ds = load_dataset(args.dataset, build_missing=False)
-    reader = CacheReader(find_cache(ds, "mel", cache_dir()))
+    reader = CacheReader(args.cache or find_cache(ds, "mel", cache_dir()))
     mel = mel_features(reader, [r.id for r in ds.recordings])
     nuisance = nuisance_features(ds)
     print(f"dataset {ds.name}: {len(ds.recordings)} clips\n")

@@ -25,7 +25,7 @@ import torch
 
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import evaluate, set_seed, targets_tensor
+from pjbench.benchmark.train import TrainConfig, evaluate, make_loss, output_probabilities, set_seed, targets_tensor
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import Dataset
 from pjbench.heads import ConvAttentionProbe
@@ -85,7 +85,7 @@ def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Exa
     rng = np.random.default_rng(seed)
     head = make_head(task, x["train"].shape[1], x["train"].shape[2], args.full_frequency)
     optimiser = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=0.01)
-    loss_fn = torch.nn.BCEWithLogitsLoss() if task.kind == "multilabel" else torch.nn.CrossEntropyLoss()
+    loss_fn = make_loss(task, examples["train"], TrainConfig(), torch.device("cpu"))
 
     def logits(batch: np.ndarray) -> torch.Tensor:
         n = len(batch)
@@ -95,8 +95,7 @@ def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Exa
         head.eval()
         with torch.no_grad():
             out = torch.cat([logits(x[split][i : i + 64]) for i in range(0, len(x[split]), 64)])
-        probs = torch.sigmoid(out) if task.kind == "multilabel" else torch.softmax(out, dim=1)
-        return float(evaluate(task, examples[split], probs.numpy())[task.primary_metric])
+        return float(evaluate(task, examples[split], output_probabilities(task, out).numpy())[task.primary_metric])
 
     best = {"val": -1.0, "epoch": -1, "test": float("nan")}
     for epoch in range(args.epochs):

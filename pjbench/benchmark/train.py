@@ -57,12 +57,14 @@ def targets_tensor(task: Task, examples: list[Example], device: torch.device) ->
     if task.kind == "multilabel":
         return torch.tensor([ex.target for ex in examples], dtype=torch.float32, device=device)
     if task.accept is not None:
-        # one answer counts if it is any true label: train towards the set (soft target spread over it),
-        # so the arg-max is the label most likely to be among the true ones
-        soft = torch.zeros(len(examples), task.n_classes, device=device)
+        # one answer counts if it is any true label: the best single answer is the class most likely to be
+        # among the true ones, arg-max P(c in S | x), so each class learns that marginal (multi-hot, sigmoid);
+        # a softmax towards 1/|S| per true label learns E[1(c in S)/|S|] instead, which favours labels that
+        # come alone and scores below a constant guess of the most common label when the input says little
+        hot = torch.zeros(len(examples), task.n_classes, device=device)
         for row, ex in enumerate(examples):
-            soft[row, list(ex.accept)] = 1.0 / len(ex.accept)
-        return soft
+            hot[row, list(ex.accept)] = 1.0
+        return hot
     return torch.tensor([ex.target for ex in examples], dtype=torch.long, device=device)
 
 
@@ -72,6 +74,8 @@ def make_loss(task: Task, train: list[Example], cfg: TrainConfig, device: torch.
         pos = np.clip(y.sum(0), 1, None)
         pos_weight = cfg.pos_weight_scale * (len(y) - pos) / pos
         return nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32, device=device))
+    if task.accept is not None:
+        return nn.BCEWithLogitsLoss()  # unweighted: the arg-max needs calibrated marginals, not balanced ones
     return nn.CrossEntropyLoss()  # takes logits: the softmax is applied exactly once
 
 
@@ -80,9 +84,20 @@ def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example
     model.eval()
     outs = []
     for inputs, _ in feeder.batches(examples, batch_size, device):
-        logits = model(*inputs)
-        outs.append((torch.sigmoid(logits) if task.kind == "multilabel" else torch.softmax(logits, dim=1)).cpu().numpy())
+        outs.append(output_probabilities(task, model(*inputs)).cpu().numpy())
     return np.concatenate(outs)
+
+
+def output_probabilities(task: Task, logits: torch.Tensor) -> torch.Tensor:
+    """Per-class probabilities for a multi-label task; a distribution over classes otherwise. A hit-accuracy
+    task's sigmoid marginals are normalised to sum to one (the arg-max is unchanged) so the multiclass metrics
+    of its reference label (ROC-AUC, confusion) read them as a distribution."""
+    if task.kind == "multilabel":
+        return torch.sigmoid(logits)
+    if task.accept is not None:
+        marginals = torch.sigmoid(logits)
+        return marginals / marginals.sum(dim=1, keepdim=True)
+    return torch.softmax(logits, dim=1)
 
 
 def evaluate(task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
