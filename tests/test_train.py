@@ -73,3 +73,25 @@ def test_published_head_streams_pairs_of_real_segments(tiny, tiny_mel_cache):
     a = reader.get(chunk[0].ids[0]).embeddings[0]
     assert np.allclose(x[0, :, :1500].numpy(), a.astype(np.float32))
     reader.close()
+
+
+def test_several_caches_of_one_encoder_are_named_with_what_they_hold(tmp_path, caplog):
+    import json
+    import logging
+    import os
+    from types import SimpleNamespace
+
+    import h5py
+
+    from pjbench.benchmark.probe import find_cache
+
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    for i, scale in enumerate(("log", "power")):
+        with h5py.File(folder / f"mel-{scale}.h5", "w") as f:
+            f.attrs["config"] = json.dumps({"encoder": {"description": f"mel ({scale})"}, "pool": "none", "layer": "last"})
+        os.utime(folder / f"mel-{scale}.h5", (1000 + i, 1000 + i))
+    with caplog.at_level(logging.WARNING):
+        chosen = find_cache(SimpleNamespace(name="synthetic"), "mel", tmp_path)  # type: ignore[arg-type]
+    assert chosen.name == "mel-power.h5"  # the newest
+    assert "mel-log.h5 (mel (log), pool none, layer last)" in caplog.text and "--cache" in caplog.text

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 import torch
 
@@ -33,8 +34,25 @@ def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path) -> Path:
             f"no {encoder_name} cache for dataset {dataset.name} under {folder}; run `pjbench extract --encoder {encoder_name} --dataset {dataset.name}` first"
         )
     if len(found) > 1:
-        log.info("several %s caches for %s; using the newest, %s", encoder_name, dataset.name, found[-1].name)
+        # caches of one encoder differ by its options (log or power mel, pooling, layer): name what each holds,
+        # since the newest is not always the one meant
+        log.warning(
+            "several %s caches for %s: %s; using the newest, %s (choose with --cache)",
+            encoder_name,
+            dataset.name,
+            "; ".join(f"{p.name} ({_cache_summary(p)})" for p in found),
+            found[-1].name,
+        )
     return found[-1]
+
+
+def _cache_summary(path: Path) -> str:
+    try:
+        with h5py.File(path, "r") as f:
+            config = json.loads(f.attrs["config"])
+        return f"{config['encoder']['description']}, pool {config.get('pool')}, layer {config.get('layer')}"
+    except (OSError, KeyError, ValueError) as err:
+        return f"unreadable: {err}"
 
 
 def split_examples(task: Task, dataset: Dataset, available: set[str]) -> tuple[dict[str, list], dict[str, int]]:
