@@ -28,9 +28,8 @@ from sklearn.preprocessing import StandardScaler
 
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.feeders import _real_frames
-from pjbench.benchmark.probe import find_cache
+from pjbench.benchmark.probe import chance_level, find_cache
 from pjbench.datasets import load_dataset
-from pjbench.datasets.synthetic.scores import TECHNIQUES
 from pjbench.paths import cache_dir
 from pjbench.tasks import TASKS, build_examples
 
@@ -123,8 +122,7 @@ def main() -> None:
         task = TASKS[name]
         test = build_examples(task, ds.split("test"), ds.pair_group)
         if task.kind == "multilabel":
-            y = np.array([e.target for e in test])
-            chance, metric = float(np.mean([y[:, k].mean() for k in range(len(TECHNIQUES)) if y[:, k].any()])), "mAP"
+            chance, metric = chance_level(task, test), "mAP"  # a random ranking's expected AP, as the leaderboard
         elif task.accept is not None:
             counts = np.bincount([a for e in test for a in e.accept], minlength=task.n_classes)
             chance, metric = counts.max() / len(test), "hit accuracy"

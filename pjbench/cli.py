@@ -413,8 +413,8 @@ def _print_leaderboards(results_dir: Path) -> None:
 def leaderboard(results_dir: ResultsOpt = Path("results")) -> None:
     """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset.
 
-    Cells are test-split scores in percent, mean ± 95% CI over seeds; a 'chance' row gives a
-    constant guess; the paper's published numbers appear only on the datasets they were measured on.
+    Cells are test-split scores in percent, mean ± 95% CI over seeds; a 'chance' row gives the
+    best guess that ignores the input; the paper's published numbers appear only on the datasets they were measured on.
     """
     if not results_dir.exists():
         _fail(f"no results in {results_dir}; run `pjbench probe` first")

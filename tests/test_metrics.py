@@ -70,3 +70,19 @@ def test_leaderboard_marks_cells_not_clearly_above_chance():
     header, body = table("d", [result("linear", 0.52, 0.05), result("published", 0.33, 0.10)])
     cells = {row[1]: row[2] for row in body}
     assert cells["linear"] == "52.0 ± 5.0" and cells["published"] == "33.0 ± 10.0" + NEAR_CHANCE
+
+
+@pytest.mark.parametrize(("positives", "total"), [(1, 5), (2, 6), (4, 6), (6, 6)])
+def test_expected_random_ap_matches_every_ranking(positives, total):
+    """The mAP chance level is the mean AP over all orderings of the items, computed here by scikit-learn."""
+    import itertools
+
+    from sklearn.metrics import average_precision_score
+
+    from pjbench.benchmark.probe import expected_random_ap
+
+    y = np.array([1] * positives + [0] * (total - positives))
+    aps = [average_precision_score(y, np.array(order, dtype=float)) for order in itertools.permutations(range(total))]
+    assert expected_random_ap(positives, total) == pytest.approx(np.mean(aps), abs=1e-12)
+    if positives < total:
+        assert expected_random_ap(positives, total) > positives / total  # a constant score's AP is the lower one

@@ -90,6 +90,7 @@ def test_several_caches_of_one_encoder_are_named_with_what_they_hold(tmp_path, c
     for i, scale in enumerate(("log", "power")):
         with h5py.File(folder / f"mel-{scale}.h5", "w") as f:
             f.attrs["config"] = json.dumps({"encoder": {"description": f"mel ({scale})"}, "pool": "none", "layer": "last"})
+            f.create_group("recordings")
         os.utime(folder / f"mel-{scale}.h5", (1000 + i, 1000 + i))
     with caplog.at_level(logging.WARNING):
         chosen = find_cache(SimpleNamespace(name="synthetic"), "mel", tmp_path)  # type: ignore[arg-type]

@@ -83,7 +83,7 @@ def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list
                 elif m in UNSCALED:
                     chance[(t, m)] = "0.00"
     body = [[enc, head] + [cells.get(c, "") for c in columns] for (enc, head), cells in sorted(rows.items())]
-    body.append(["chance", "(constant guess)"] + [chance.get(c, "") for c in columns])
+    body.append(["chance", "(label-blind guess)"] + [chance.get(c, "") for c in columns])
     for label, values in reference_rows(dataset).items():
         body.append([label, "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
     return header, body

@@ -11,7 +11,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 import torch
 
@@ -48,11 +47,12 @@ def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path) -> Path:
 
 def _cache_summary(path: Path) -> str:
     try:
-        with h5py.File(path, "r") as f:
-            config = json.loads(f.attrs["config"])
-        return f"{config['encoder']['description']}, pool {config.get('pool')}, layer {config.get('layer')}"
+        reader = CacheReader(path)
     except (OSError, KeyError, ValueError) as err:
         return f"unreadable: {err}"
+    config = reader.config
+    reader.close()
+    return f"{config['encoder'].get('description', config['encoder'].get('name'))}, pool {config.get('pool')}, layer {config.get('layer')}"
 
 
 def split_examples(task: Task, dataset: Dataset, available: set[str]) -> tuple[dict[str, list], dict[str, int]]:
@@ -167,10 +167,12 @@ def save_splits(dataset: Dataset, results_dir: Path) -> Path | None:
 
 
 def chance_level(task: Task, test: list) -> float:
-    """The primary metric of a constant or prior guess, so every number can be read against it."""
+    """The primary metric of the best guess that ignores the input, so every number can be read against it:
+    the most common answer for accuracies, 1/classes for per-class-averaged accuracy, and for mAP the expected
+    AP of a random ranking (a constant score's AP, the prevalence, is lower: any trained model ranks)."""
     if task.kind == "multilabel":
         y = np.array([ex.target for ex in test])
-        return float(np.mean([y[:, k].mean() for k in range(y.shape[1]) if y[:, k].sum() > 0]))  # AP of a constant score
+        return float(np.mean([expected_random_ap(int(y[:, k].sum()), len(y)) for k in range(y.shape[1]) if y[:, k].sum() > 0]))
     if task.primary_metric == "acc0":
         return 1.0 / len({ex.target for ex in test})
     if task.primary_metric == "hit_accuracy":
@@ -181,3 +183,16 @@ def chance_level(task: Task, test: list) -> float:
         return float(counts.max() / len(test))  # always guessing the most common technique
     _, class_counts = np.unique([ex.target for ex in test], return_counts=True)
     return float(class_counts.max() / len(test))
+
+
+def expected_random_ap(positives: int, total: int) -> float:
+    """Expected average precision of a uniformly random ranking of ``total`` items, ``positives`` of them relevant:
+    (1/N) [H_N + (P-1)/(N-1) (N - H_N)], H_N the N-th harmonic number. Each rank r holds a positive with chance P/N,
+    and then the precision there is (1 + (P-1)(r-1)/(N-1)) / r on average. Above P/N for finite N (for 90 clips and
+    a prevalence of 0.1, 0.14)."""
+    if positives <= 0 or total <= 0:
+        raise ValueError(f"need positives and items, got {positives} of {total}")
+    if total == 1:
+        return 1.0
+    harmonic = float(np.sum(1.0 / np.arange(1, total + 1)))
+    return (harmonic + (positives - 1) / (total - 1) * (total - harmonic)) / total
