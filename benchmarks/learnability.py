@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, balanced_accuracy_score
 from sklearn.multiclass import OneVsRestClassifier
@@ -29,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.feeders import _real_frames
 from pjbench.benchmark.probe import chance_level, find_cache
+from pjbench.benchmark.train import targets_tensor
 from pjbench.datasets import load_dataset
 from pjbench.paths import cache_dir
 from pjbench.tasks import TASKS, build_examples
@@ -70,10 +72,7 @@ def _fit(task, x, y, c, examples):
     model = OneVsRestClassifier(base) if task.kind == "multilabel" or task.accept is not None else base
     pipeline = make_pipeline(StandardScaler(), model)
     if task.accept is not None:  # each class's chance of being among the true labels, as the probes learn it
-        hot = np.zeros((len(examples), task.n_classes))
-        for row, e in enumerate(examples):
-            hot[row, list(e.accept)] = 1.0
-        return pipeline.fit(x, hot)
+        return pipeline.fit(x, targets_tensor(task, examples, torch.device("cpu")).numpy())
     return pipeline.fit(x, y)
 
 
