@@ -6,7 +6,10 @@ test splits of several synthetic datasets, so that two questions can be asked of
 
 - more pieces: train on the training splits of 1, 2 or 3 datasets (`--train-sets`);
 - more frequency resolution: `--full-frequency` strides the convolutions by 1 along the mel axis (all 128 bins kept;
-  a diagnostic, not the published design).
+  a diagnostic, not the published design);
+- pooling over time: `--pool-time` replaces the flatten → linear projection by the mean and standard deviation over
+  the time positions of the convolution map, then a linear layer (one set of weights for every position; a
+  diagnostic of a possible deviation from the published design, not the design).
 
 Run after `pjbench synth --size small --seed S` and `pjbench extract --encoder mel --dataset <its folder>` for S = 1, 2
 (seed 0 is the default `synthetic` dataset):
@@ -68,22 +71,38 @@ def load_splits(task_name: str, seeds: list[int], train_sets: int) -> tuple[Task
     return task, {split: (x - mean) / std for split, x in stacked.items()}, examples
 
 
-def make_head(task: Task, frames: int, dim: int, full_frequency: bool) -> ConvAttentionProbe:
+class TimePooledProjection(torch.nn.Module):
+    """(N, T*F) flattened conv map → mean and std over the T time positions → linear to d_model."""
+
+    def __init__(self, time_positions: int, freq_positions: int, d_model: int) -> None:
+        super().__init__()
+        self.shape = (time_positions, freq_positions)
+        self.linear = torch.nn.Linear(2 * freq_positions, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        grid = x.view(-1, *self.shape)
+        return self.linear(torch.cat([grid.mean(1), grid.std(1)], dim=1))
+
+
+def make_head(task: Task, frames: int, dim: int, full_frequency: bool, pool_time: bool = False) -> ConvAttentionProbe:
     head = ConvAttentionProbe(frames, dim, task.n_classes, max_segments=1)
     if full_frequency:
         for conv in (head.conv[0], head.conv[4]):
             assert isinstance(conv, torch.nn.Conv2d)
             conv.stride, conv.padding = (5, 1), (1, 3)
-        with torch.no_grad():
-            size = head.conv(torch.zeros(2, 1, frames, dim)).flatten(1).shape[1]
-        head.project = torch.nn.Linear(size, head.d_model)
+    with torch.no_grad():
+        conv_map = head.conv(torch.zeros(2, 1, frames, dim))
+    if pool_time:
+        head.project = TimePooledProjection(conv_map.shape[2], conv_map.shape[3], head.d_model)
+    elif full_frequency:
+        head.project = torch.nn.Linear(conv_map.flatten(1).shape[1], head.d_model)
     return head
 
 
 def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Example]], seed: int, args: argparse.Namespace) -> dict:
     set_seed(seed)
     rng = np.random.default_rng(seed)
-    head = make_head(task, x["train"].shape[1], x["train"].shape[2], args.full_frequency)
+    head = make_head(task, x["train"].shape[1], x["train"].shape[2], args.full_frequency, args.pool_time)
     optimiser = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=0.01)
     loss_fn = make_loss(task, examples["train"], TrainConfig(), torch.device("cpu"))
 
@@ -120,6 +139,7 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, nargs="+", default=[0, 1, 2], help="synthetic small seeds whose val/test splits are pooled")
     parser.add_argument("--train-sets", type=int, default=1, help="how many of those datasets contribute their training split")
     parser.add_argument("--full-frequency", action="store_true", help="stride 1 along the mel axis (diagnostic)")
+    parser.add_argument("--pool-time", action="store_true", help="mean and std over time positions before the projection (diagnostic)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -127,7 +147,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     task, x, examples = load_splits(args.task, args.datasets, args.train_sets)
-    print(f"{args.task}: clips {', '.join(f'{k} {len(v)}' for k, v in x.items())}; full_frequency={args.full_frequency}")
+    print(
+        f"{args.task}: clips {', '.join(f'{k} {len(v)}' for k, v in x.items())}; full_frequency={args.full_frequency}, pool_time={args.pool_time}"
+    )
     for seed in args.seeds:
         start = time.perf_counter()
         best = train_one(task, x, examples, seed, args)
