@@ -37,14 +37,14 @@ def measure(mode: str, encoder: str, dataset: str, task_name: str, n: int) -> di
     from pjbench.benchmark.cache import CacheReader
     from pjbench.benchmark.feeders import SegmentFeeder
     from pjbench.benchmark.probe import find_cache
-    from pjbench.benchmark.train import make_loss, targets_tensor
+    from pjbench.benchmark.train import TrainConfig
     from pjbench.datasets import load_dataset
     from pjbench.paths import cache_dir
-    from pjbench.tasks import build_examples, get_task
+    from pjbench.tasks import get_task
 
     ds = load_dataset(dataset, build_missing=False)
     task = get_task(task_name, ds)
-    examples = build_examples(task, ds.split("train"), ds.pair_group)[:n]
+    examples = task.examples(ds.split("train"), ds.pair_group)[:n]
     reader = CacheReader(find_cache(ds, encoder, cache_dir()))
     ids = sorted({i for ex in examples for i in ex.ids})
     source = reader if mode == "streamed" else InMemory(reader, ids)
@@ -52,10 +52,10 @@ def measure(mode: str, encoder: str, dataset: str, task_name: str, n: int) -> di
     torch.manual_seed(0)
     model = feeder.make_model(task)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5)
-    loss_fn = make_loss(task, examples, __import__("pjbench.benchmark.train", fromlist=["TrainConfig"]).TrainConfig(), torch.device("cpu"))
+    loss_fn = task.loss(examples, TrainConfig().pos_weight_scale, torch.device("cpu"))
     start = time.perf_counter()
     for inputs, chunk in feeder.batches(examples, task.batch_size, torch.device("cpu")):
-        loss = loss_fn(model(*inputs), targets_tensor(task, chunk, torch.device("cpu")))
+        loss = loss_fn(model(*inputs), task.targets(chunk, torch.device("cpu")))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -2,8 +2,7 @@
 
 Everything heavy lives under one home folder (``$PJBENCH_HOME``, default
 ``~/.cache/pjbench``) so that a user can move or delete it in one place.
-Results are small JSON files and go to ``./results`` by default, next to the
-leaderboard tables that are meant to be committed.
+Results are small JSON files and go to ``--results-dir`` (or ``$PJBENCH_RESULTS``, default ``./results``).
 """
 
 from __future__ import annotations
@@ -22,7 +21,3 @@ def datasets_dir() -> Path:
 
 def cache_dir() -> Path:
     return home() / "cache"
-
-
-def default_results_dir() -> Path:
-    return Path(os.environ.get("PJBENCH_RESULTS", "results"))

@@ -13,7 +13,7 @@ pytest.importorskip("basic_pitch", reason="pip install --no-deps basic-pitch==0.
 
 def test_posteriorgrams_find_the_played_key():
     enc = load_encoder("basicpitch")
-    assert (enc.meta.sample_rate, enc.meta.dim, enc.meta.frames_per_segment(10)) == (22050, 440, 860)
+    assert (enc.meta.sample_rate, enc.meta.dim, enc.meta.frames(10)) == (22050, 440, 860)
     t = np.arange(22050 * 10) / 22050
     tone = sum(np.sin(2 * np.pi * 440.0 * k * t) / k for k in (1, 2, 3)) * np.exp(-0.3 * (t % 2.0))  # A4, re-struck every 2 s
     out = enc.embed(torch.from_numpy((0.2 * tone).astype(np.float32))[None])

@@ -40,6 +40,7 @@ def test_extract_probe_leaderboard_end_to_end(tiny_mel_cache, pjbench_home, tmp_
         assert path.with_suffix(".png").exists()
     first = json.loads((results / "synthetic-tiny-seed0" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
     r = runner.invoke(app, args[:-2] + ["--head", "published", "--results-dir", str(results)])
+    assert r.exit_code == 0, r.output  # a crashed rerun must not pass as "same scores"
     again = json.loads((results / "synthetic-tiny-seed0" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
     assert [s["test"] for s in first] == [s["test"] for s in again]  # same seed -> same scores
     r = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
@@ -90,7 +91,7 @@ def test_own_manifest_dataset(tiny, pjbench_home, tmp_path):
 
 
 def test_encoder_option_values_are_typed():
-    from pjbench.cli import _parse_value
+    from pjbench.cli.common import parse_value as _parse_value
 
     assert _parse_value("true") is True and _parse_value("False") is False
     assert _parse_value("3") == 3 and _parse_value("0.5") == 0.5 and _parse_value("power") == "power"

@@ -98,7 +98,7 @@ def test_reference_one_second_chunks(checkpoints):
     enc = load_encoder("dac", checkpoint=str(root / "hf"), reference=True)
     x = torch.randn(1, 16000 * 10) * 0.1
     out = enc.embed(x)
-    assert out.shape == (1, 1, 10 * 1000, 64) and enc.meta.frames_per_segment(10) == 10000
+    assert out.shape == (1, 1, 10 * 1000, 64) and enc.meta.frames(10) == 10000
     with torch.no_grad():
         second = model.encode(x[:, 16000:32000].unsqueeze(1)).quantized_representation.transpose(1, 2)
     assert torch.allclose(out[0, 0, 1000:2000], second[0], atol=1e-4)  # each second encoded on its own

@@ -79,7 +79,7 @@ def test_expected_random_ap_matches_every_ranking(positives, total):
 
     from sklearn.metrics import average_precision_score
 
-    from pjbench.benchmark.probe import expected_random_ap
+    from pjbench.benchmark.metrics import expected_random_ap
 
     y = np.array([1] * positives + [0] * (total - positives))
     aps = [average_precision_score(y, np.array(order, dtype=float)) for order in itertools.permutations(range(total))]

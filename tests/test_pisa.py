@@ -14,7 +14,7 @@ import torch
 from published_audio import PUBLISHED
 from typer.testing import CliRunner
 
-from pjbench.benchmark.pisa import _video_tensor, level_metrics
+from pjbench.benchmark.metrics import level_metrics
 from pjbench.cli import app
 from pjbench.datasets.pisa import (
     RELEASED,
@@ -27,7 +27,8 @@ from pjbench.datasets.pisa import (
     samples_of,
 )
 from pjbench.encoders.checkpoints import CheckpointError
-from pjbench.encoders.video_backbones import R3D18, ResNet18Audio, SmallC3D, load_backbone_weights
+from pjbench.experiments.pisa import _video_tensor
+from pjbench.experiments.video_backbones import R3D18, ResNet18Audio, SmallC3D, load_backbone_weights
 from pjbench.heads.pisa import level_loss
 
 PISA = PUBLISHED / "pisa"
@@ -116,11 +117,12 @@ def test_training_flip_mirrors_the_clip() -> None:
     assert torch.equal(flipped[1], plain[1])
 
 
+@pytest.mark.slow
 def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cache: Path, tmp_path: Path) -> None:
     """The embedded keyboard videos through the CLI. The clip and feature caches are shared with the learning test
     (same dataset name, cache folder and settings), so each is built once per session."""
-    from pjbench.benchmark.clipcache import ClipReader, build_clip_cache
     from pjbench.datasets.pisa import load_synthetic_pisa
+    from pjbench.experiments.clipcache import ClipReader, build_clip_cache
 
     ds = load_synthetic_pisa(short_videos, "synthetic-short-seed0-video")
     assert len(ds.performances) == len(ds.videos) >= 150 and not ds.missing  # one suited performance per piece
@@ -133,7 +135,7 @@ def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cach
     reader.close()
 
     results = tmp_path / "results"
-    args = ["probe", "--task", "pisa-player-level", "--dataset", "synthetic-short", "--width", "4", "--frame-size", "32"]
+    args = ["pisa", "--dataset", "synthetic-short", "--width", "4", "--frame-size", "32"]
     args += ["--cache-dir", str(pisa_cache), "--results-dir", str(results)]
     frozen = [*args, "--modality", "multimodal", "--mode", "frozen", "--epochs", "4", "--seeds", "2", "--lr", "1e-3"]
     r = runner.invoke(app, frozen)
@@ -142,6 +144,7 @@ def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cach
     first = json.loads(path.read_text())
     assert {"accuracy", "acc0", "within_one", "mae", "spearman"} <= set(first["scores"]) and len(first["per_seed"]) == 2
     r = runner.invoke(app, frozen)
+    assert r.exit_code == 0, r.output  # a crashed rerun must not pass as "same scores"
     assert [s["test"] for s in json.loads(path.read_text())["per_seed"]] == [s["test"] for s in first["per_seed"]]  # same seed, same scores
     r = runner.invoke(app, [*args, "--modality", "video", "--mode", "end-to-end", "--epochs", "1", "--seeds", "1"])
     assert r.exit_code == 0, r.output
@@ -176,6 +179,7 @@ def _write_video(path: Path, n_frames: int, fps: int, size: tuple[int, int], see
             container.mux(packet)
 
 
+@pytest.mark.slow
 def test_a_users_pisa_copy(pjbench_home: Path, tmp_path: Path) -> None:
     """The real annotations with three of the videos present: rows 12 and 34 (training; one becomes validation) and 9
     (test); video 25 also holds rows 35 and 36, which lie beyond this copy's end and are skipped with a reason."""
@@ -186,7 +190,7 @@ def test_a_users_pisa_copy(pjbench_home: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     r = runner.invoke(
         app,
-        ["probe", "--task", "pisa-player-level", "--dataset", "pisa", "--video-root", str(videos), "--labels", str(PISA)]
+        ["pisa", "--dataset", "pisa", "--video-root", str(videos), "--labels", str(PISA)]
         + ["--modality", "multimodal", "--mode", "frozen", "--sampling", "contiguous"]
         + ["--width", "4", "--frame-size", "32", "--epochs", "2", "--seeds", "1"]
         + ["--cache-dir", str(tmp_path / "cache"), "--results-dir", str(results)],

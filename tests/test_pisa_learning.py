@@ -16,11 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from scipy.stats import spearmanr
 
-from pjbench.benchmark.pisa import PisaConfig, run_pisa
 from pjbench.benchmark.results import TaskResult
 from pjbench.datasets.pisa import load_synthetic_pisa
+from pjbench.experiments.pisa import PisaConfig, run_pisa
 
 WIDTH, FRAMES = 4, 32
 SHORT_VIDEO = "synthetic-short-seed0-video"  # the name `pjbench probe --dataset synthetic-short` gives it: one shared cache
@@ -34,6 +35,7 @@ def _assert_learns(result: TaskResult, head: str) -> None:
     assert p < 0.01, f"{head}: rank correlation {rho:.2f} with the true level (p = {p:.3f}) on {len(truth)} test samples"
 
 
+@pytest.mark.slow
 def test_video_audio_and_fusion_each_learn_the_level(short_videos: Path, pisa_cache: Path, tmp_path: Path) -> None:
     ds = load_synthetic_pisa(short_videos, SHORT_VIDEO)
     assert {p.split for p in ds.performances} == {"train", "val", "test"} and not ds.missing

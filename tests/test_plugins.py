@@ -28,9 +28,11 @@ def installed_plugin(tmp_path, monkeypatch):
 
 
 def test_entry_point_plugin_is_listed_loaded_and_validated(installed_plugin):
-    assert available()["chroma"] == "pjbench_chroma:ChromaEncoder"
+    assert available()["chroma"].target == "pjbench_chroma:ChromaEncoder"
     enc = load_encoder("chroma")
-    assert enc.meta.name == "chroma" and enc.meta.dim == 12
+    assert (
+        enc.meta.name == "chroma" and enc.meta.dim == 12 and enc.meta.frames(7.5) == 7.5 * 22050 // 512
+    )  # its framing, declared as a dict
     runner = CliRunner()
     listed = runner.invoke(app, ["list", "encoders"])
     assert "chroma" in listed.output

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from pjbench.cli import app
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import check_group_leakage
-from pjbench.datasets.synthetic.scores import TECHNIQUES
+from pjbench.tasks.techniques import TECHNIQUES
 
 runner = CliRunner()
 EXPERTISE_FORMATS = {"0": ["webm", "m4a"], "1": ["wav", "flac"], "2": ["mp3"]}  # virtuoso = commercial mp3, as in PLD
@@ -143,6 +143,7 @@ def test_pld_extract_probe_leaderboard(pld_root: Path, pjbench_home: Path, tmp_p
     assert "mel (paper, Table 3)" in board and "75.90" in board
 
 
+@pytest.mark.slow
 def test_cipi_and_technique_end_to_end(pjbench_home: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     cipi = tmp_path / "cipi"

@@ -8,7 +8,8 @@ from pjbench.datasets.base import check_group_leakage
 from pjbench.datasets.synthetic.build import SynthConfig, _make_clip, plan
 from pjbench.datasets.synthetic.performer import Performer, perform
 from pjbench.datasets.synthetic.render import available_timbres
-from pjbench.datasets.synthetic.scores import TECHNIQUES, generate_score
+from pjbench.datasets.synthetic.scores import generate_score
+from pjbench.tasks.techniques import TECHNIQUES
 
 
 def _digest(path):
@@ -76,13 +77,18 @@ def test_skill_controls_timing_errors():
     rng = np.random.default_rng(0)
     score = generate_score(rng, seconds=30)
 
+    written = Counter(n.pitch for n in score.notes)
+
     def spread(skill):
         perf = perform(score, Performer("p", skill, "none", 0.0), np.random.default_rng(3))
-        return len(perf.notes), perf.duration
+        played = Counter(n.pitch for n in perf.notes)
+        wrong = sum(((played - written) + (written - played)).values())  # missed, misplayed and corrected notes
+        return wrong, perf.duration
 
-    n_low, dur_low = spread(0.1)
-    n_high, dur_high = spread(0.95)
+    wrong_low, dur_low = spread(0.1)
+    wrong_high, dur_high = spread(0.95)
     assert dur_low > dur_high  # beginners play slower and hesitate
+    assert wrong_low > wrong_high and wrong_high <= len(score.notes) // 50  # and miss and misplay notes; a virtuoso hardly
 
 
 def test_same_call_twice_does_the_work_once(tiny_root):

@@ -4,7 +4,7 @@ import pytest
 
 from pjbench.datasets.base import Dataset, Recording
 from pjbench.datasets.manifest import load_manifest
-from pjbench.tasks import TASKS, build_examples, get_task
+from pjbench.tasks import TASKS, get_task
 from pjbench.tasks.base import pair_target
 
 
@@ -26,16 +26,16 @@ def _recs(levels_by_group):
 
 def test_pairs_within_a_piece_cover_every_ordered_pair_of_levels():
     recs = _recs({"a": [0, 1, 2], "b": [0, 2]})
-    ex = build_examples(TASKS["expertise-2way"], recs, pair_group="piece")
+    ex = TASKS["expertise-2way"].examples(recs, pair_group="piece")
     assert len(ex) == 6 + 2
     assert all(e.ids[0].split("-")[0] == e.ids[1].split("-")[0] for e in ex)
-    four = build_examples(TASKS["expertise-4way"], recs, pair_group="piece")
+    four = TASKS["expertise-4way"].examples(recs, pair_group="piece")
     assert sorted(e.target for e in four if e.ids[0].startswith("a")) == [0, 1, 1, 2, 2, 3]
 
 
 def test_elementwise_pairs_are_balanced_across_levels():
     recs = _recs({"a": [0, 0, 0, 1, 1, 2, 2, 2, 2]})
-    ex = build_examples(TASKS["expertise-2way"], recs, pair_group=None, seed=3)
+    ex = TASKS["expertise-2way"].examples(recs, pair_group=None, seed=3)
     # smallest level has 2 -> 2 pairs per level pair, both orders, 3 level pairs
     assert len(ex) == 2 * 2 * 3
     assert sum(e.target for e in ex) == len(ex) / 2
@@ -48,7 +48,7 @@ def test_manifest_kinds_and_leakage(tmp_path):
     assert ds.tasks == ("multilabel",)
     task = get_task("multilabel", ds)
     assert task.classes == ("Octave", "Scales")
-    assert build_examples(task, ds.split("train"), None)[0].target == (1, 1)
+    assert task.examples(ds.split("train"), None)[0].target == (1, 1)
     m.write_text("id,path,split,label,group\na,a.wav,train,3,g1\nb,b.wav,val,1,g1\n")
     with pytest.raises(ValueError, match="cross splits"):
         load_manifest(m)

@@ -4,7 +4,7 @@ import torch
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.feeders import PooledFeeder, SegmentFeeder
 from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import TrainConfig, targets_tensor, train_seed
+from pjbench.benchmark.train import TrainConfig, train_model
 from pjbench.tasks import TASKS
 
 
@@ -13,7 +13,7 @@ def test_single_label_view_trains_each_class_towards_being_among_the_true_labels
 
     task = TASKS["technique-single"]
     ex = [Example(("a",), 0, (0, 4)), Example(("b",), 2, (2,))]
-    t = targets_tensor(task, ex, torch.device("cpu"))
+    t = task.targets(ex, torch.device("cpu"))
     assert torch.allclose(t[0], torch.tensor([1.0, 0, 0, 0, 1.0, 0, 0]))
     assert torch.allclose(t[1], torch.tensor([0, 0, 1.0, 0, 0, 0, 0]))
 
@@ -23,7 +23,6 @@ def test_single_label_objective_without_information_answers_the_most_common_labe
     Here label 4 is in 30 of 46 sets but never alone, label 3 alone in 16: a softmax towards 1/|S| would give
     4 a mass of 15 against 16 and answer 3 (hit 16/46); the per-class marginals answer 4 (hit 30/46)."""
     from pjbench.benchmark.metrics import hit_accuracy
-    from pjbench.benchmark.train import make_loss, output_probabilities
     from pjbench.tasks.base import Example
 
     task = TASKS["technique-single"]
@@ -34,13 +33,13 @@ def test_single_label_objective_without_information_answers_the_most_common_labe
     torch.manual_seed(0)
     bias = torch.zeros(1, task.n_classes, requires_grad=True)  # a model that sees no input
     optimizer = torch.optim.Adam([bias], lr=0.05)
-    loss_fn, target = make_loss(task, examples, cfg, device), targets_tensor(task, examples, device)
+    loss_fn, target = task.loss(examples, cfg.pos_weight_scale, device), task.targets(examples, device)
     for _ in range(500):
         loss = loss_fn(bias.expand(len(examples), -1), target)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    probs = output_probabilities(task, bias.expand(len(examples), -1)).detach().numpy()
+    probs = task.probabilities(bias.expand(len(examples), -1)).detach().numpy()
     assert np.allclose(probs.sum(1), 1.0)
     assert int(probs[0].argmax()) == 4
     assert hit_accuracy([e.accept for e in examples], probs) == 30 / 46
@@ -53,7 +52,7 @@ def test_linear_probe_learns_expertise_on_tiny(tiny, tiny_mel_cache):
     assert sum(dropped.values()) == 0
     ids = sorted({i for exs in splits.values() for ex in exs for i in ex.ids})
     feeder = PooledFeeder(reader, ids, sorted({i for ex in splits["train"] for i in ex.ids}))
-    out = train_seed(task, feeder, splits, TrainConfig("linear", lr=1e-3, max_epochs=40, patience=40), seed=0, progress=False)
+    out = train_model(task, feeder, splits, TrainConfig("linear", lr=1e-3, max_epochs=40, patience=40), seed=0, progress=False)[1]
     reader.close()
     assert out.best_epoch < out.epochs_run
     assert out.val["accuracy"] > 0.6  # 0.5 is chance: the pooled mel statistics do carry skill

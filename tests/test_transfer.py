@@ -11,7 +11,8 @@ from published_audio import ICPC_LABELS, PLD_LABELS, populate
 from typer.testing import CliRunner
 
 from pjbench.benchmark.cache import CachedRecording
-from pjbench.benchmark.transfer import (
+from pjbench.cli import app
+from pjbench.experiments.icpc_transfer import (
     Candidate,
     CandidatePair,
     PartReader,
@@ -21,7 +22,6 @@ from pjbench.benchmark.transfer import (
     rank_correlations,
     win_counts,
 )
-from pjbench.cli import app
 
 runner = CliRunner()
 
@@ -88,6 +88,7 @@ def test_fitting_halves_are_disjoint_and_stratified() -> None:
     assert halves(cands, seed=1, fraction=0.5)[0] != fit
 
 
+@pytest.mark.slow
 def test_transfer_end_to_end(pjbench_home: Path, tmp_path: Path) -> None:
     pld, icpc, results = tmp_path / "pld", tmp_path / "icpc", tmp_path / "results"
     populate("pld-expertise", pld, PLD_LABELS, 4, {"*": ["flac"]})

@@ -16,7 +16,6 @@ flushed, so a killed extraction resumes from the last complete recording.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +25,13 @@ from urllib.parse import quote, unquote
 import h5py
 import numpy as np
 
+from ..hashing import config_hash
+
 CACHE_FORMAT = "1"
 
 
-def config_hash(config: dict[str, Any]) -> str:
-    blob = json.dumps({**config, "cache_format": CACHE_FORMAT}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+def cache_key(config: dict[str, Any]) -> str:
+    return config_hash({**config, "cache_format": CACHE_FORMAT})
 
 
 def _key(rec_id: str) -> str:
@@ -68,9 +68,6 @@ class CacheWriter:
             return False
         attrs = self.recs[key].attrs
         return bool(attrs.get("complete", False)) and attrs["source_size"] == source_size and attrs["source_mtime"] == source_mtime
-
-    def is_skipped(self, rec_id: str) -> bool:
-        return _key(rec_id) in self.skipped
 
     def write(
         self, rec_id: str, embeddings: np.ndarray, last_segment_seconds: float, source_size: int, source_mtime: float, duration: float

@@ -29,7 +29,7 @@ from ..audio import AudioError, load_audio
 from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder
 from ..paths import cache_dir
-from .cache import CacheWriter, config_hash
+from .cache import CacheWriter, cache_key
 from .segments import SegmentConfig, SilentError, TooShortError, segment
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def cache_config(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig) -> dict
 
 
 def cache_path_for(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig, root: Path | None = None) -> Path:
-    h = config_hash(cache_config(dataset, encoder, cfg))
+    h = cache_key(cache_config(dataset, encoder, cfg))
     return (root or cache_dir()) / dataset.name / f"{encoder.meta.name}-{h}.h5"
 
 
@@ -147,11 +147,11 @@ def extract(
     meta = encoder.meta
     conf = cache_config(dataset, encoder, cfg)
     path = cache_path_for(dataset, encoder, cfg, cache_root)
-    frames_out = pooled_frames(cfg.pool, meta.frames_per_segment(cfg.segments.seconds), cfg.segments.seconds)
+    frames_out = pooled_frames(cfg.pool, meta.frames(cfg.segments.seconds), cfg.segments.seconds)
     attrs = {
         "encoder": meta.name,
         "revision": meta.revision,
-        "config_hash": config_hash(conf),
+        "config_hash": cache_key(conf),
         "config": json.dumps(conf, sort_keys=True),
         "sample_rate": meta.sample_rate,
         "frame_rate": frames_out / cfg.segments.seconds if cfg.pool != "none" else meta.frame_rate,  # of the stored frames
@@ -259,7 +259,7 @@ def write_missing_report(dataset: Dataset, folder: Path) -> Path | None:
 
 
 def _check_shape(emb: torch.Tensor, meta: Any, cfg: ExtractConfig) -> None:
-    expected_frames = meta.frames_per_segment(cfg.segments.seconds)
+    expected_frames = meta.frames(cfg.segments.seconds)
     if emb.shape[2] != expected_frames or emb.shape[3] != meta.dim:
         raise RuntimeError(
             f"encoder {meta.name} returned frames x dim {emb.shape[2]} x {emb.shape[3]}, "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from torch import nn
 from ..heads import ConvAttentionProbe, PooledLinearProbe
 from ..tasks import Example, Task
 from .cache import CachedRecording
+
+if TYPE_CHECKING:
+    from .train import TrainConfig
 
 
 class RecordingSource(Protocol):
@@ -98,7 +101,7 @@ class SegmentFeeder:
         return other
 
     def make_model(self, task: Task) -> nn.Module:
-        frames = self.frames * (2 if task.kind == "pairwise" else 1)
+        frames = self.frames * task.kind.inputs_per_example
         return ConvAttentionProbe(frames, self.dim, task.n_classes, max_segments=self.max_segments, n_layers=self.n_layers)
 
     def _segments(self, ex: Example) -> np.ndarray:
@@ -164,10 +167,24 @@ class PooledFeeder:
         return other
 
     def make_model(self, task: Task) -> nn.Module:
-        return PooledLinearProbe(self.dim * (2 if task.kind == "pairwise" else 1), task.n_classes, self.n_layers)
+        return PooledLinearProbe(self.dim * task.kind.inputs_per_example, task.n_classes, self.n_layers)
 
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
             rows = [np.concatenate([(self.features[i] - self.mean) / self.std for i in ex.ids], axis=-1) for ex in chunk]
             yield (torch.from_numpy(np.stack(rows)).to(device=device, dtype=torch.float32),), chunk
+
+
+def _ids(examples: list[Example]) -> list[str]:
+    return sorted({i for ex in examples for i in ex.ids})
+
+
+def segment_feeder(cfg: TrainConfig, reader: RecordingSource, splits: dict[str, list[Example]]) -> SegmentFeeder:
+    """The published head's input: segments as stored (standardised with training statistics if asked)."""
+    return SegmentFeeder(reader, cfg.max_segments, _ids(splits["train"]) if cfg.standardize else None)
+
+
+def pooled_feeder(cfg: TrainConfig, reader: RecordingSource, splits: dict[str, list[Example]]) -> PooledFeeder:
+    """The linear head's input: per-recording frame statistics, standardised with the training split's."""
+    return PooledFeeder(reader, _ids([ex for exs in splits.values() for ex in exs]), _ids(splits["train"]))

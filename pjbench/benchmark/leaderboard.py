@@ -9,28 +9,15 @@ from pathlib import Path
 from .published import reference_rows
 from .results import TaskResult
 
-# (task, metric) columns in display order; a task's columns appear when it has results
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("expertise-2way", "accuracy"),
-    ("expertise-4way", "accuracy"),
-    ("expertise-3way", "acc0"),
-    ("difficulty-9way", "acc0"),
-    ("difficulty-9way", "acc1"),
-    ("difficulty-3way", "acc0"),
-    ("difficulty-3way", "accuracy"),
-    ("technique-multilabel", "mAP"),
-    ("technique-multilabel", "roc_auc"),
-    ("technique-single", "hit_accuracy"),
-    ("icpc-transfer", "accuracy_vote"),
-    ("icpc-transfer", "f1_vote"),
-    ("icpc-transfer", "fit_accuracy_vote"),
-    ("icpc-transfer", "fit_f1_vote"),
-    ("icpc-transfer", "accuracy_mean_prob"),
-    ("icpc-transfer", "all_accuracy_vote"),
-    ("icpc-transfer", "kendall_tau"),
-    ("icpc-transfer", "spearman"),
-    *((f"pisa-{m}-{s}", "accuracy") for m in ("video", "audio", "multimodal") for s in ("contiguous", "uniform")),
-)
+
+def columns() -> tuple[tuple[str, str], ...]:
+    """(task, metric) columns in display order: the task registry's order and each task's leaderboard columns
+    (a task's columns appear when it has results)."""
+    from ..tasks import TASKS
+
+    return tuple((task.name, metric) for task in TASKS.values() for metric in task.leaderboard_columns)
+
+
 UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
 
 
@@ -66,14 +53,15 @@ def clearly_above(mean: float, ci: float, chance: float) -> bool:
 
 def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list[str]]]:
     present = {(r.task, m) for r in results for m in r.scores}
-    extra = sorted({(r.task, r.primary_metric) for r in results} - set(COLUMNS))
-    columns = [c for c in COLUMNS if c in present] + [c for c in extra if c in present]
-    header = ["encoder", "head"] + [f"{t} {m}" for t, m in columns]
+    known = columns()
+    extra = sorted({(r.task, r.primary_metric) for r in results} - set(known))
+    shown = [c for c in known if c in present] + [c for c in extra if c in present]
+    header = ["encoder", "head"] + [f"{t} {m}" for t, m in shown]
     rows: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
     chance: dict[tuple[str, str], str] = {}
     for r in results:
         row = rows.setdefault((r.encoder, r.head), {})
-        for t, m in columns:
+        for t, m in shown:
             if t == r.task and m in r.scores:
                 row[(t, m)] = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"], m)
                 if m == r.primary_metric and "chance" in r.counts:
@@ -82,10 +70,10 @@ def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list
                         row[(t, m)] += NEAR_CHANCE
                 elif m in UNSCALED:
                     chance[(t, m)] = "0.00"
-    body = [[enc, head] + [cells.get(c, "") for c in columns] for (enc, head), cells in sorted(rows.items())]
-    body.append(["chance", "(label-blind guess)"] + [chance.get(c, "") for c in columns])
+    body = [[enc, head] + [cells.get(c, "") for c in shown] for (enc, head), cells in sorted(rows.items())]
+    body.append(["chance", "(label-blind guess)"] + [chance.get(c, "") for c in shown])
     for label, values in reference_rows(dataset).items():
-        body.append([label, "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in columns])
+        body.append([label, "reference"] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
     return header, body
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..hashing import config_hash
+from .metrics import mean_ci
 
 SCHEMA_VERSION = 1
 
@@ -90,3 +94,66 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.machine(),
     }
+
+
+def seed_scores(per_seed: list[dict[str, Any]], key: str = "test") -> dict[str, dict[str, float]]:
+    """metric -> mean and 95% CI half-width over the seeds' ``key`` scores."""
+    out = {}
+    for metric in sorted(per_seed[0][key]):
+        mean, ci = mean_ci([s[key][metric] for s in per_seed])
+        out[metric] = {"mean": mean, "ci95": ci}
+    return out
+
+
+def build_result(
+    *,
+    dataset: str,
+    encoder: str,
+    task: str,
+    head: str,
+    primary_metric: str,
+    per_seed: list[dict[str, Any]],
+    config: dict[str, Any],
+    encoder_meta: dict[str, Any],
+    counts: dict[str, Any],
+    started: float,
+    confusion: list[list[int]] | None = None,
+    classes: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> TaskResult:
+    """The one way a result record is made (probes, the ICPC transfer and PISA alike): scores over the seeds'
+    test metrics, the configuration with its hash, the environment and the timings."""
+    seconds = [s["train_seconds"] for s in per_seed if "train_seconds" in s]
+    timings = {"total_seconds": time.perf_counter() - started}
+    if seconds:
+        timings["train_seconds_per_seed"] = float(sum(seconds) / len(seconds))
+    return TaskResult(
+        dataset=dataset,
+        encoder=encoder,
+        task=task,
+        head=head,
+        primary_metric=primary_metric,
+        scores=seed_scores(per_seed),
+        per_seed=per_seed,
+        config={**config, "hash": config_hash(config)},
+        encoder_meta=encoder_meta,
+        counts=counts,
+        environment=environment(),
+        timings=timings,
+        confusion=confusion,
+        classes=classes or [],
+        extra=extra or {},
+    )
+
+
+def summed_confusion(per_seed_confusions: list[list[list[int]] | None]) -> list[list[int]] | None:
+    """The seeds' test confusions summed (None when the task has none)."""
+    present = [c for c in per_seed_confusions if c is not None]
+    if not present:
+        return None
+    total = [[0] * len(row) for row in present[0]]
+    for conf in present:
+        for i, row in enumerate(conf):
+            for j, v in enumerate(row):
+                total[i][j] += int(v)
+    return total

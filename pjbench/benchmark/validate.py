@@ -57,8 +57,9 @@ def validate_encoder(encoder: Encoder, seconds: float = 10.0, device: str = "cpu
             if dev.type == "cuda"
             else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
         )
-        expected = (3, meta.n_layers, meta.frames_per_segment(seconds), meta.dim)
+        expected = (3, meta.n_layers, meta.frames(seconds), meta.dim)
         checks.append(Check("output shape", tuple(out.shape) == expected, f"got {tuple(out.shape)}, declared {expected}"))
+        checks.append(_other_lengths(encoder, audio[:1], seconds))
         checks.append(
             Check(
                 "finite output",
@@ -100,3 +101,18 @@ def validate_encoder(encoder: Encoder, seconds: float = 10.0, device: str = "cpu
     checks.append(Check("throughput", True, f"{rtf:.1f}x real time on {dev} (batch of 3 segments)"))
     checks.append(Check("peak memory", True, f"{peak:.0f} MB {'GPU' if dev.type == 'cuda' else 'RSS growth'} for a batch of 3"))
     return checks
+
+
+def _other_lengths(encoder: Encoder, audio: torch.Tensor, seconds: float) -> Check:
+    """Segments of half and three quarters of the length give the frame count the metadata declares for them."""
+    meta = encoder.meta
+    found = []
+    for fraction in (0.5, 0.75):
+        length = seconds * fraction
+        n = int(round(length * meta.sample_rate))
+        frames = encoder.embed(audio[:, :n]).shape[2]
+        declared = meta.frames(length)
+        found.append(f"{length:g} s: {frames} (declared {declared})")
+        if frames != declared:
+            return Check("other segment lengths", False, "; ".join(found))
+    return Check("other segment lengths", True, "; ".join(found))

@@ -33,9 +33,6 @@ class Dataset:
     def split(self, name: str) -> list[Recording]:
         return [r for r in self.recordings if r.split == name]
 
-    def by_id(self) -> dict[str, Recording]:
-        return {r.id: r for r in self.recordings}
-
 
 def check_group_leakage(recordings: list[Recording]) -> list[str]:
     """Messages for every group id that appears in more than one split."""

@@ -210,9 +210,6 @@ class PisaDataset:
     missing: list[dict[str, str]]
     info: dict[str, Any]
 
-    def samples(self, scheme: str, split: str) -> list[tuple[PisaPerformance, PisaSample]]:
-        return [(p, s) for p in self.performances if p.split == split and p.row in self.videos for s in samples_of(p, scheme)]
-
 
 def find_videos(video_root: Path, performances: list[PisaPerformance]) -> tuple[dict[int, Path], list[dict[str, str]]]:
     by_stem: dict[str, Path] = {}

@@ -7,12 +7,12 @@ what is missing is listed in ``info["missing"]`` and left out of the recordings.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..hashing import digest
 from .audio_index import AudioIndex
 from .base import SPLITS, Dataset, Recording, check_group_leakage
 from .splitting import DEFAULT_FRACTIONS, grouped_split
@@ -37,33 +37,33 @@ class LabelRow:
 
 
 def union_groups(links: dict[str, list[str]]) -> dict[str, str]:
-    """item -> a group id shared by all items linked through any common key (union-find)."""
-    parent: dict[str, str] = {}
+    """item -> a group id shared by all items linked through any common key: the connected components of the
+    item-key graph (scipy), each named by its smallest key so group ids are readable and stable."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for item, keys in links.items():
-        for key in keys:
-            parent[find(f"item:{item}")] = find(key)
-    roots: dict[str, list[str]] = {}
-    for item in links:
-        roots.setdefault(find(f"item:{item}"), []).append(item)
-    # name each group by its smallest key, so group ids are readable and stable
+    items = list(links)
+    keys = sorted({k for ks in links.values() for k in ks})
+    node = {("item", it): n for n, it in enumerate(items)} | {("key", k): len(items) + n for n, k in enumerate(keys)}
+    edges = [(node[("item", it)], node[("key", k)]) for it, ks in links.items() for k in ks]
+    size = len(node)
+    rows, cols = [e[0] for e in edges], [e[1] for e in edges]
+    graph = coo_matrix(([1] * len(edges), (rows, cols)), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    members: dict[int, list[str]] = {}
+    for it in items:
+        members.setdefault(int(component[node[("item", it)]]), []).append(it)
     out = {}
-    for items in roots.values():
-        name = min(k for it in items for k in links[it]) if any(links[it] for it in items) else items[0]
-        for it in items:
+    for group in members.values():
+        name = min(k for it in group for k in links[it]) if any(links[it] for it in group) else group[0]
+        for it in group:
             out[it] = name
     return out
 
 
 def split_hash(assignment: dict[str, str]) -> str:
     text = "\n".join(f"{k}\t{v}" for k, v in sorted(assignment.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return digest(text)
 
 
 def assemble(

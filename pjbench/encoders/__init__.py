@@ -1,8 +1,9 @@
 """Encoders and their registry.
 
-Built-in encoders are lazy ``"module:factory"`` strings, imported only when used (so
-start-up stays fast); third parties register through the entry-point group
-``pjbench.encoders`` or are named directly as ``package.module:object``.
+Built-in encoders are static specs (:mod:`pjbench.encoders.specs`): metadata known without loading weights and
+a lazy ``"module:factory"`` target, imported only when used (so start-up and `list encoders` stay fast); third
+parties register through the entry-point group ``pjbench.encoders`` or are named directly as
+``package.module:object``.
 """
 
 from __future__ import annotations
@@ -12,81 +13,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-from .base import Encoder, EncoderMeta
-
-BUILTIN: dict[str, str] = {
-    "mel": "pjbench.encoders.mel:MelEncoder",
-    "basicpitch": "pjbench.encoders.basicpitch:BasicPitchEncoder",
-    "mert": "pjbench.encoders.mert:mert_330m",
-    "mert-95m": "pjbench.encoders.mert:mert_95m",
-    "dac": "pjbench.encoders.dac:DacEncoder",
-    "audiomae": "pjbench.encoders.audiomae:AudioMaeEncoder",
-    "jukebox": "pjbench.encoders.jukebox:JukeboxEncoder",
-}
-
-
-# Published metadata of the checkpoint-based encoders, for `pjbench list encoders` on a machine without
-# their weights (the loaded encoder's own metadata is what goes into caches and results).
-PUBLISHED_META: dict[str, EncoderMeta] = {
-    "mert": EncoderMeta(
-        "mert",
-        "m-a-p/MERT-v1-330M",
-        24000,
-        75.0,
-        1024,
-        25,
-        "CC-BY-NC-4.0",
-        ("MERT music corpus (160k h)",),
-        "MERT-v1-330M, all 25 hidden states, via transformers HubertModel",
-        frames_offset=-1,
-    ),
-    "mert-95m": EncoderMeta(
-        "mert-95m",
-        "m-a-p/MERT-v1-95M",
-        24000,
-        75.0,
-        768,
-        13,
-        "CC-BY-NC-4.0",
-        ("MERT music corpus (1k h)",),
-        "MERT-v1-95M, all 13 hidden states, via transformers HubertModel",
-        frames_offset=-1,
-    ),
-    "dac": EncoderMeta(
-        "dac",
-        "descript/dac_44khz",
-        44100,
-        44100 / 512,
-        1024,
-        1,
-        "MIT",
-        ("speech, music and general audio",),
-        "DAC 44 kHz quantised z, whole-segment encoding, via transformers DacModel",
-        frames_offset=1,
-    ),
-    "audiomae": EncoderMeta(
-        "audiomae",
-        "official pretrained.pth",
-        16000,
-        51.2,
-        768,
-        13,
-        "CC-BY-4.0",
-        ("AudioSet-2M",),
-        "Audio-MAE ViT-B/16, 512 patch tokens (64 time x 8 freq), via transformers ViTModel",
-    ),
-    "jukebox": EncoderMeta(
-        "jukebox",
-        "5b vqvae.pth.tar",
-        44100,
-        44100 / 128,
-        64,
-        1,
-        "Noncommercial Use License",
-        ("Jukebox 1.2M songs",),
-        "Jukebox 5b VQ-VAE top-level encoder output before quantisation",
-    ),
-}
+from .base import Encoder, EncoderMeta, Framing
+from .specs import BUILTIN, EncoderSpec
 
 
 def _resolve(target: str) -> Callable[..., Any]:
@@ -103,17 +31,19 @@ def _resolve(target: str) -> Callable[..., Any]:
         raise ValueError(f"{module_name!r} has no attribute {attr!r}") from err
 
 
-def available() -> dict[str, str]:
-    """Name -> import target, for built-ins and installed plugins."""
-    names = dict(BUILTIN)
+def available() -> dict[str, EncoderSpec]:
+    """Name -> spec, for built-ins and installed plugins (entry points ``pjbench.encoders``); nothing is imported
+    or loaded. A plugin's metadata is known once it is loaded."""
+    specs = dict(BUILTIN)
     for ep in entry_points(group="pjbench.encoders"):
-        names.setdefault(ep.name, ep.value)
-    return names
+        specs.setdefault(ep.name, EncoderSpec(ep.name, ep.value, None, f"plugin ({ep.value})"))
+    return specs
 
 
 def load_encoder(name: str, **options: Any) -> Encoder:
     registry = available()
-    target = registry.get(name, name if ":" in name else None)
+    spec = registry.get(name)
+    target = spec.target if spec is not None else (name if ":" in name else None)
     if target is None:
         raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(registry))} (or give 'package.module:object')")
     factory = _resolve(target)
@@ -125,4 +55,4 @@ def load_encoder(name: str, **options: Any) -> Encoder:
     return encoder
 
 
-__all__ = ["Encoder", "EncoderMeta", "available", "load_encoder"]
+__all__ = ["BUILTIN", "Encoder", "EncoderMeta", "EncoderSpec", "Framing", "available", "load_encoder"]

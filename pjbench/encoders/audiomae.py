@@ -20,13 +20,15 @@ reproduced (pjbench downmixes).
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .base import EncoderMeta
+from .base import Framing
 from .checkpoints import CheckpointError, load_torch_file
+from .specs import BUILTIN
 
 FBANK_MEAN, FBANK_STD = -4.2677393, 4.5689974
 TARGET_FRAMES, N_MELS, PATCH = 1024, 128, 16
@@ -129,18 +131,19 @@ class AudioMaeEncoder:
                 std=FBANK_STD,
             )
         n_tokens = (TARGET_FRAMES // PATCH) * (N_MELS // PATCH)
-        self.meta = EncoderMeta(
-            name="audiomae",
+        spec = BUILTIN["audiomae"].meta
+        assert spec is not None
+        self.meta = replace(
+            spec,
             revision=f"local:{Path(checkpoint).name}",
             sample_rate=rate,
             frame_rate=n_tokens / 10.0,
             dim=config.hidden_size,
             n_layers=config.num_hidden_layers + 1,
-            licence="CC-BY-4.0 (Audio-MAE weights)",
-            training_data=("AudioSet-2M",),
-            description="Audio-MAE ViT-B/16 patch tokens (64 time x 8 frequency), via transformers ViTModel"
-            + (" [reference settings: 32 kHz, no normalisation]" if reference else ""),
+            description=spec.description + (" [reference settings: 32 kHz, no normalisation]" if reference else ""),
             options={"reference": reference},
+            # a fixed 1024-frame fbank (10.24 s at 16 kHz); the reference fed 32 kHz audio as if 16 kHz (5.12 s)
+            framing=Framing(fixed=n_tokens, max_seconds=0.0 if reference else TARGET_FRAMES / 100),
         )
         self.device = torch.device("cpu")
 

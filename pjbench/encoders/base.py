@@ -6,10 +6,48 @@ import of pjbench to conform (a ``typing.Protocol``, as MTEB does it).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import torch
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How many frames an encoder returns for a segment of ``n`` samples, for any segment length.
+
+    By default ``rounding(n x frame_rate / sample_rate)``: ``floor`` for an STFT or a strided stack that drops a
+    partial hop, ``ceil`` for an input padded up to a multiple of the hop (DAC). ``convs`` gives an unpadded
+    convolution stack instead, ``(kernel, stride)`` per layer (MERT's feature extractor: 749 frames for 10 s at
+    24 kHz, not 750). ``chunk_samples``: the input is cut into chunks of that many samples, each encoded alone,
+    a partial chunk dropped (DAC's reference mode). ``fixed``: a fixed-size input, padded or cut to the same
+    number of frames whatever the length (Audio-MAE's 512 patch tokens), refused above ``max_seconds``."""
+
+    rounding: Literal["round", "floor", "ceil"] = "round"
+    convs: tuple[tuple[int, int], ...] = ()
+    chunk_samples: int = 0
+    fixed: int = 0
+    max_seconds: float = 0.0
+
+    def frames(self, n_samples: int, sample_rate: int, frame_rate: float) -> int:
+        if self.fixed:
+            if self.max_seconds and n_samples > math.ceil(self.max_seconds * sample_rate):
+                raise ValueError(f"segments of {n_samples / sample_rate:g} s are longer than this encoder's input ({self.max_seconds:g} s)")
+            return self.fixed
+        if self.chunk_samples:
+            whole = Framing(self.rounding, self.convs)
+            return (n_samples // self.chunk_samples) * whole.frames(self.chunk_samples, sample_rate, frame_rate)
+        if self.convs:
+            for kernel, stride in self.convs:
+                n_samples = (n_samples - kernel) // stride + 1
+            return max(n_samples, 0)
+        exact = n_samples * frame_rate / sample_rate
+        if self.rounding == "floor":
+            return math.floor(exact)
+        if self.rounding == "ceil":
+            return math.ceil(exact)
+        return int(round(exact))
 
 
 @dataclass(frozen=True)
@@ -24,11 +62,11 @@ class EncoderMeta:
     training_data: tuple[str, ...] = ()
     description: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # everything else that changes the output
+    framing: Framing = field(default_factory=Framing)  # frames per segment of any length
 
-    frames_offset: int = 0  # frames a segment yields beyond round(rate x seconds): -1 for an unpadded conv stack (MERT: 749 at 75 Hz)
-
-    def frames_per_segment(self, seconds: float) -> int:
-        return int(round(self.frame_rate * seconds)) + self.frames_offset
+    def frames(self, seconds: float) -> int:
+        """Frames of one segment of ``seconds`` (cut at ``round(seconds x sample_rate)`` samples)."""
+        return self.framing.frames(int(round(seconds * self.sample_rate)), self.sample_rate, self.frame_rate)
 
     @classmethod
     def from_object(cls, obj: Any) -> EncoderMeta:
@@ -39,6 +77,10 @@ class EncoderMeta:
         values = {k: getattr(obj, k) for k in cls.__dataclass_fields__ if hasattr(obj, k)}
         values["training_data"] = tuple(values.get("training_data", ()))
         values["options"] = dict(values.get("options", {}))
+        if isinstance(values.get("framing"), dict):
+            framing = dict(values["framing"])
+            framing["convs"] = tuple(tuple(c) for c in framing.get("convs", ()))
+            values["framing"] = Framing(**framing)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

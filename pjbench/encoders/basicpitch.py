@@ -15,12 +15,13 @@ warnings about TensorFlow and CoreML).
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .base import EncoderMeta
+from .specs import BUILTIN
 
 SAMPLE_RATE = 22050
 FFT_HOP = 256
@@ -51,18 +52,9 @@ class BasicPitchEncoder:
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.meta = EncoderMeta(
-            name="basicpitch",
-            revision="0.4.0-icassp2022",
-            sample_rate=SAMPLE_RATE,
-            frame_rate=float(FPS),
-            dim=88 + 88 + 264,
-            n_layers=1,
-            licence="Apache-2.0",
-            training_data=("GuitarSet", "iKala", "MAESTRO", "MedleyDB-Pitch", "Slakh"),
-            description="basic-pitch note, onset and contour posteriorgrams (ONNX)",
-            options={"model": path.name},
-        )
+        spec = BUILTIN["basicpitch"].meta
+        assert spec is not None and (spec.sample_rate, spec.frame_rate) == (SAMPLE_RATE, float(FPS))
+        self.meta = replace(spec, options={"model": path.name})
 
     def to(self, device: torch.device) -> BasicPitchEncoder:
         return self  # onnxruntime on the CPU; the model is small (0.1 s per 10 s here)

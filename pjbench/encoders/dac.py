@@ -16,12 +16,14 @@ into plain weights.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from .base import EncoderMeta
+from .base import Framing
 from .checkpoints import CheckpointError, load_torch_file, resolve_snapshot, strict_load
+from .specs import BUILTIN
 
 RES_PARTS = ("snake1", "conv1", "snake2", "conv2")
 
@@ -132,20 +134,20 @@ class DacEncoder:
         rate = int(config.sampling_rate)
         # reference=True: the reference code's 1-second chunks encoded independently (seams; 87 frames per second)
         self.chunk = rate if reference else None
-        frames_10s = 10 * -(-rate // self.hop) if reference else -(-10 * rate // self.hop)  # padded to a multiple of the hop
         dim = config.hidden_size  # z and the encoder output share the latent width (1024 for the 44 kHz model)
-        self.meta = EncoderMeta(
-            name="dac",
+        spec = BUILTIN["dac"].meta
+        assert spec is not None
+        self.meta = replace(
+            spec,
             revision=revision,
             sample_rate=rate,
             frame_rate=rate / self.hop,
             dim=dim,
-            n_layers=1,
-            licence="MIT",
-            training_data=("DAPS", "DNS Challenge", "Common Voice", "VCTK", "MUSDB", "Jamendo", "AudioSet"),
-            description=f"DAC {rate // 1000} kHz, {representation} ({dim}-d), whole-segment encoding",
+            description=f"DAC {rate // 1000} kHz, {representation} ({dim}-d), whole-segment encoding, via transformers DacModel"
+            + (" [reference: 1-s chunks]" if reference else ""),
             options={"representation": representation, "model_id": model_id, "reference_1s_chunks": reference},
-            frames_offset=frames_10s - round(rate / self.hop * 10),
+            # padded up to a multiple of the hop; in the reference's mode, each whole second on its own
+            framing=Framing("ceil", chunk_samples=rate if reference else 0),
         )
 
     def to(self, device: torch.device) -> DacEncoder:

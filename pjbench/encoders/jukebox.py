@@ -15,13 +15,14 @@ encoder gets to the reference's whole-file peak normalisation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .base import EncoderMeta
 from .checkpoints import CheckpointError, load_torch_file, strict_load
+from .specs import BUILTIN
 
 
 class _ResConv1DBlock(nn.Module):
@@ -99,15 +100,12 @@ class JukeboxEncoder:
         strict_load(self.model, mine, f"{checkpoint} ({prefix}*)")
         self.reference = reference
         hop = 2 ** sum((3, 2, 2)[: level + 1])
-        self.meta = EncoderMeta(
-            name="jukebox",
+        spec = BUILTIN["jukebox"].meta
+        assert spec is not None
+        self.meta = replace(
+            spec,
             revision=f"local:{Path(checkpoint).name}",
-            sample_rate=44100,
             frame_rate=44100 / hop,
-            dim=64,
-            n_layers=1,
-            licence="Noncommercial Use License (Jukebox weights)",
-            training_data=("Jukebox 1.2M songs",),
             description=f"Jukebox 5b VQ-VAE level-{level} encoder output before quantisation (hop {hop})",
             options={"level": level, "reference": reference},
         )

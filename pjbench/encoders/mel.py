@@ -8,11 +8,12 @@ librosa's (Slaney mel, area-normalised); the STFT runs in torch so batches go to
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import librosa
 import torch
 
-from .base import EncoderMeta
+from .specs import BUILTIN
 
 
 class MelEncoder:
@@ -20,15 +21,13 @@ class MelEncoder:
         if scale not in ("log", "power"):
             raise ValueError(f"mel scale must be 'log' or 'power', not {scale!r}")
         self.scale, self.n_fft, self.hop = scale, n_fft, hop
-        self.meta = EncoderMeta(
-            name="mel",
-            revision="1",
+        spec = BUILTIN["mel"].meta
+        assert spec is not None
+        self.meta = replace(
+            spec,
             sample_rate=sample_rate,
             frame_rate=sample_rate / hop,
             dim=n_mels,
-            n_layers=1,
-            licence="n/a",
-            training_data=(),
             description=f"{n_mels}-band mel spectrogram ({scale}), n_fft {n_fft}, hop {hop}",
             options={"scale": scale, "n_fft": n_fft, "hop": hop},
         )

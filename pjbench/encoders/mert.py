@@ -17,18 +17,14 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from .base import EncoderMeta
+from .base import Framing
 from .checkpoints import CheckpointError, load_state_dict, resolve_snapshot, strict_load
-
-
-def _conv_frames(n_samples: int, kernels: list[int], strides: list[int]) -> int:
-    for k, s in zip(kernels, strides):
-        n_samples = (n_samples - k) // s + 1
-    return n_samples
+from .specs import BUILTIN
 
 
 def hubert_config_from_mert(raw: dict):
@@ -71,20 +67,19 @@ class MertEncoder:
         hop = 1
         for s in config.conv_stride:
             hop *= s
-        frames_10s = _conv_frames(10 * sample_rate, list(config.conv_kernel), list(config.conv_stride))
         revision = folder.name if re.fullmatch(r"[0-9a-f]{40}", folder.name) else f"local:{Path(folder).name}"
-        self.meta = EncoderMeta(
-            name=name,
+        spec = BUILTIN[name].meta
+        assert spec is not None
+        self.meta = replace(
+            spec,
             revision=revision,
             sample_rate=sample_rate,
             frame_rate=sample_rate / hop,
             dim=config.hidden_size,
             n_layers=config.num_hidden_layers + 1,
-            licence="CC-BY-NC-4.0",
-            training_data=("MERT music corpus (160k h, v1)",),
             description=f"MERT-v1 ({config.num_hidden_layers} layers, {config.hidden_size}-d) via transformers HubertModel",
             options={"model_id": model_id, "normalize": self.normalize},
-            frames_offset=frames_10s - round(sample_rate / hop * 10),
+            framing=Framing(convs=tuple(zip(config.conv_kernel, config.conv_stride))),
         )
 
     def to(self, device: torch.device) -> MertEncoder:

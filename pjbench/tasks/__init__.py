@@ -1,19 +1,23 @@
-"""The task registry: expertise ranking, difficulty, technique, and a user manifest's task."""
+"""The task registry, one entry per task: expertise ranking, difficulty, technique, the ICPC-2015 transfer, the
+PISA player level, and a user manifest's task. A new task of an existing kind is one more entry here."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from ..datasets.base import Dataset
-from ..datasets.synthetic.scores import TECHNIQUES
-from .base import Example, Task, build_examples, multi_hot
+from .base import Example, Task, multi_hot
+from .kinds import KINDS, TaskKind
+from .techniques import TECHNIQUES
+
+MULTICLASS, PAIRWISE, MULTILABEL, SINGLE_OF_SET = KINDS["multiclass"], KINDS["pairwise"], KINDS["multilabel"], KINDS["single-of-set"]
 
 _DIFF9 = tuple(str(i) for i in range(1, 10))
 
 TASKS: dict[str, Task] = {
     "expertise-2way": Task(
         "expertise-2way",
-        "pairwise",
+        PAIRWISE,
         ("first better", "second better"),
         "Which of two performances is by the more expert player (pairs of different levels)",
         5e-5,
@@ -21,10 +25,11 @@ TASKS: dict[str, Task] = {
         "accuracy",
         label=lambda r: r.labels["expertise"],
         pair_mode="2way",
+        datasets="synthetic, pld-expertise",
     ),
     "expertise-4way": Task(
         "expertise-4way",
-        "pairwise",
+        PAIRWISE,
         ("a-b=-2", "a-b=-1", "a-b=+1", "a-b=+2"),
         "The expertise level difference of a pair (-2, -1, +1, +2)",
         5e-5,
@@ -33,10 +38,11 @@ TASKS: dict[str, Task] = {
         ordinal=True,
         label=lambda r: r.labels["expertise"],
         pair_mode="4way",
+        datasets="synthetic, pld-expertise",
     ),
     "expertise-3way": Task(
         "expertise-3way",
-        "multiclass",
+        MULTICLASS,
         ("beginner", "advanced", "virtuoso"),
         "The expertise level of one performance",
         5e-5,
@@ -44,42 +50,49 @@ TASKS: dict[str, Task] = {
         "acc0",
         ordinal=True,
         label=lambda r: int(r.labels["expertise"]),
+        datasets="synthetic, pld-expertise",
     ),
     "difficulty-9way": Task(
         "difficulty-9way",
-        "multiclass",
+        MULTICLASS,
         _DIFF9,
-        "The piece's difficulty 1-9 (Henle levels in CIPI)",
+        "The piece's difficulty 1-9 (CIPI: Henle levels; synthetic: from measured score properties)",
         5e-5,
         64,
         "acc0",
+        columns=("acc0", "acc1"),
         ordinal=True,
         label=lambda r: int(r.labels["difficulty"]) - 1,
+        datasets="synthetic, cipi-difficulty",
     ),
     "difficulty-3way": Task(
         "difficulty-3way",
-        "multiclass",
+        MULTICLASS,
         ("easy (1-3)", "medium (4-6)", "hard (7-9)"),
         "The piece's difficulty in three bands",
         5e-5,
         64,
         "acc0",
+        columns=("acc0", "accuracy"),
         ordinal=True,
         label=lambda r: (int(r.labels["difficulty"]) - 1) // 3,
+        datasets="synthetic, cipi-difficulty",
     ),
     "technique-multilabel": Task(
         "technique-multilabel",
-        "multilabel",
+        MULTILABEL,
         TECHNIQUES,
         "Which of seven piano techniques occur",
         5e-6,
         12,
         "mAP",
+        columns=("mAP", "roc_auc"),
         label=lambda r: multi_hot(r.labels["techniques"], TECHNIQUES),
+        datasets="synthetic, pld-technique",
     ),
     "technique-single": Task(
         "technique-single",
-        "multiclass",
+        SINGLE_OF_SET,
         TECHNIQUES,
         "One technique per clip; a prediction counts if it is any of the clip's techniques",
         5e-6,
@@ -87,7 +100,43 @@ TASKS: dict[str, Task] = {
         "hit_accuracy",
         label=lambda r: TECHNIQUES.index(r.labels["technique_primary"]),
         accept=lambda r: tuple(TECHNIQUES.index(t) for t in r.labels["techniques"]),
+        datasets="synthetic, pld-technique",
     ),
+    "icpc-transfer": Task(
+        "icpc-transfer",
+        KINDS["transfer"],
+        ("first better", "second better"),
+        "The PLD expertise-2way probe judges pairs of 2015 Chopin Competition candidates (`pjbench transfer`)",
+        5e-5,
+        12,
+        "accuracy_vote",
+        columns=(
+            "accuracy_vote",
+            "f1_vote",
+            "fit_accuracy_vote",
+            "fit_f1_vote",
+            "accuracy_mean_prob",
+            "all_accuracy_vote",
+            "kendall_tau",
+            "spearman",
+        ),
+        datasets="icpc2015 (trained on pld-expertise)",
+    ),
+    **{
+        f"pisa-{modality}-{sampling}": Task(
+            f"pisa-{modality}-{sampling}",
+            KINDS["player-level"],
+            tuple(str(i) for i in range(1, 11)),
+            f"Player level 1-10 from {modality if modality != 'multimodal' else 'video and audio'}, {sampling} clips (`pjbench pisa`)",
+            1e-4,
+            4,
+            "accuracy",
+            ordinal=True,
+            datasets="pisa, synthetic-short",
+        )
+        for modality in ("video", "audio", "multimodal")
+        for sampling in ("contiguous", "uniform")
+    },
 }
 
 ALIASES = {"expertise": "expertise-2way", "difficulty": "difficulty-9way", "technique": "technique-multilabel"}
@@ -107,7 +156,7 @@ def manifest_task(name: str, dataset: Dataset) -> Task:
         classes = tuple(sorted({c for v in values for c in v}))
         return Task(
             name,
-            "multilabel",
+            MULTILABEL,
             classes,
             "Multi-label classification from the manifest",
             5e-5,
@@ -117,14 +166,15 @@ def manifest_task(name: str, dataset: Dataset) -> Task:
         )
     classes = tuple(sorted(set(values)))
     return Task(
-        name, "multiclass", classes, "Classification from the manifest", 5e-5, 12, "acc0", label=lambda r: classes.index(r.labels["label"])
+        name, MULTICLASS, classes, "Classification from the manifest", 5e-5, 12, "acc0", label=lambda r: classes.index(r.labels["label"])
     )
 
 
 def get_task(name: str, dataset: Dataset) -> Task:
     name = ALIASES.get(name, name)
-    if name == "icpc-transfer":
-        raise ValueError("icpc-transfer applies a PLD-trained ranking probe to the competition: run `pjbench transfer`")
+    if name == "pisa-player-level" or (name in TASKS and TASKS[name].kind.runner != "probe"):
+        runner = "pisa" if name == "pisa-player-level" else TASKS[name].kind.runner
+        raise ValueError(f"task {name} has its own command: run `pjbench {runner}` (see `pjbench {runner} --help`)")
     if name not in dataset.tasks:
         raise ValueError(f"task {name!r} is not defined on dataset {dataset.name}; its tasks: {', '.join(dataset.tasks)}")
     if name in TASKS:
@@ -132,4 +182,17 @@ def get_task(name: str, dataset: Dataset) -> Task:
     return manifest_task(name, dataset)
 
 
-__all__ = ["ALIASES", "TASKS", "Example", "Task", "build_examples", "get_task"]
+# manifest tasks: the task follows from how the manifest's labels are written (see datasets/manifest.py)
+MANIFEST_TASKS: dict[str, str] = {
+    "classification": "one class per recording, from the manifest's label column",
+    "multilabel": "several classes per recording ('a|b' in the label column)",
+    "ranking-2way": "which of two recordings has the higher level (numeric labels)",
+}
+
+
+def probe_tasks() -> list[Task]:
+    """The registered tasks that `pjbench probe` trains (the others have their own command)."""
+    return [t for t in TASKS.values() if t.kind.runner == "probe"]
+
+
+__all__ = ["ALIASES", "KINDS", "MANIFEST_TASKS", "TASKS", "Example", "Task", "TaskKind", "get_task", "probe_tasks"]

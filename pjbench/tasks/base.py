@@ -1,16 +1,19 @@
-"""A task is a dataset's label view, a kind of head output, metrics, and training defaults."""
+"""A task is a dataset's label view, a kind (which owns targets, loss, metrics, chance and plots), and training defaults."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ..datasets.base import Recording
+from .kinds import TaskKind
 
-TaskKind = Literal["multiclass", "multilabel", "pairwise"]
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -26,17 +29,45 @@ class Task:
     kind: TaskKind
     classes: tuple[str, ...]
     description: str
-    lr: float  # paper defaults (REFERENCE.md), per task family
+    lr: float  # the paper's defaults per task family (docs/architecture.md)
     batch_size: int
     primary_metric: str
+    columns: tuple[str, ...] = ()  # the leaderboard's metrics for this task, in order (default: the primary metric)
     ordinal: bool = False  # class order is meaningful: report Acc_1
     label: Callable[[Recording], Any] | None = None  # recording -> class index / multi-hot / level
     pair_mode: Literal["2way", "4way"] | None = None
-    accept: Callable[[Recording], tuple[int, ...]] | None = None
+    accept: Callable[[Recording], tuple[int, ...]] | None = None  # classes that count as a hit (single-of-set)
+    datasets: str = ""  # where the task is defined, for `pjbench list tasks`
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def leaderboard_columns(self) -> tuple[str, ...]:
+        return self.columns or (self.primary_metric,)
+
+    # the kind's behaviour, bound to this task
+    def examples(self, recordings: list[Recording], pair_group: str | None, seed: int = 0) -> list[Example]:
+        return self.kind.examples(self, recordings, pair_group, seed)
+
+    def targets(self, examples: list[Example], device: torch.device) -> torch.Tensor:
+        return self.kind.targets(self, examples, device)
+
+    def loss(self, train: list[Example], pos_weight_scale: float, device: torch.device) -> nn.Module:
+        return self.kind.loss(self, train, pos_weight_scale, device)
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.kind.probabilities(self, logits)
+
+    def metrics(self, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
+        return self.kind.metrics(self, examples, probs)
+
+    def confusion(self, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
+        return self.kind.confusion(self, examples, probs)
+
+    def chance(self, test: list[Example]) -> float:
+        return self.kind.chance(self, test)
 
 
 def multi_hot(names: tuple[str, ...], classes: tuple[str, ...]) -> tuple[int, ...]:
@@ -53,17 +84,6 @@ def pair_target(level_a: float, level_b: float, mode: str) -> int:
         return 0 if diff > 0 else 1
     mapping = {-2: 0, -1: 1, 1: 2, 2: 3}
     return mapping[int(round(diff))]
-
-
-def build_examples(task: Task, recordings: list[Recording], pair_group: str | None, seed: int = 0) -> list[Example]:
-    assert task.label is not None
-    if task.kind != "pairwise":
-        out = []
-        for rec in recordings:
-            accept = task.accept(rec) if task.accept else ()
-            out.append(Example((rec.id,), task.label(rec), accept))
-        return out
-    return build_pairs(task, recordings, pair_group, seed)
 
 
 def build_pairs(task: Task, recordings: list[Recording], pair_group: str | None, seed: int) -> list[Example]:

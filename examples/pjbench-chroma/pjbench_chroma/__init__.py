@@ -22,7 +22,9 @@ class Meta:
     training_data: tuple[str, ...] = ()
     description: str = "12-bin chroma of a 2048-point STFT (example plugin)"
     options: dict = field(default_factory=dict)
-    frames_offset: int = -1  # floor(220500 / 512) = 430 frames per 10 s, one less than round(43.07 x 10)
+    # frames per segment of n samples: floor(n / 512) (430 for 10 s, one less than round(43.07 x 10)); any object
+    # with EncoderMeta's field names will do, so a plain dict of pjbench's Framing fields
+    framing: dict = field(default_factory=lambda: {"rounding": "floor"})
 
 
 class ChromaEncoder:

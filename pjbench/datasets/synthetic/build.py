@@ -12,7 +12,6 @@ draws (soundfont, room, loudness) have their own stream, independent of every la
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -25,6 +24,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from ... import __version__
+from ...hashing import config_hash
 from ...paths import datasets_dir
 from .performer import EXPERTISE_LEVELS, Performer, draw_performer, perform
 from .render import PianoTimbre, Room, apply_room_and_level, available_timbres, render_performance, write_midi
@@ -66,8 +66,7 @@ class SynthConfig:
         fields = asdict(self)
         if fields["performers"] == "all":
             del fields["performers"]  # the datasets built before the option keep their key
-        blob = json.dumps({**fields, "generator": GENERATOR_VERSION}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return config_hash({**fields, "generator": GENERATOR_VERSION})
 
     def default_dir(self) -> Path:
         return datasets_dir() / f"synthetic-{self.size}-seed{self.seed}-{self.sample_rate // 1000}k"

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 from ..base import Dataset, Recording, check_group_leakage
-from .build import INFO_NAME, MANIFEST_NAME
+from ..registry import SYNTHETIC_TASKS
+from .build import INFO_NAME, MANIFEST_NAME, SynthConfig, build
 
-SYNTHETIC_TASKS = (
-    "expertise-2way",
-    "expertise-4way",
-    "expertise-3way",
-    "difficulty-9way",
-    "difficulty-3way",
-    "technique-multilabel",
-    "technique-single",
-)
+log = logging.getLogger(__name__)
 
 
 def load_synthetic(root: Path) -> Dataset:
@@ -54,3 +48,19 @@ def load_synthetic(root: Path) -> Dataset:
     if cfg["sample_rate"] != 24000:
         name += f"-{cfg['sample_rate'] // 1000}k"
     return Dataset(name=name, recordings=recordings, tasks=SYNTHETIC_TASKS, root=root, pair_group="piece", info=info)
+
+
+def load_named(name: str, build_missing: bool = True) -> Dataset:
+    """``synthetic`` (the small set) or ``synthetic-SIZE``, at its default place; built on first use when allowed."""
+    size = "small" if name == "synthetic" else name.split("-", 1)[1]
+    cfg = SynthConfig.for_size(size)
+    root = cfg.default_dir()
+    if not (root / INFO_NAME).exists():
+        if not build_missing:
+            raise FileNotFoundError(
+                f"dataset {name} (the embedded synthetic set) is not built yet: run `pjbench synth --size {size}`; "
+                "for your own recordings give --manifest FILE.csv, for a published dataset --dataset NAME --audio-root DIR"
+            )
+        log.info("building the %s synthetic dataset in %s", size, root)
+        build(cfg, root)
+    return load_synthetic(root)

@@ -29,15 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TECHNIQUES: tuple[str, ...] = (
-    "Scales",
-    "Arpeggios",
-    "Ornaments",
-    "Repeatednotes",
-    "Doublenotes",
-    "Octave",
-    "Staccato",
-)
+from ...tasks.techniques import TECHNIQUES
+
 FIGURES: tuple[str, ...] = ("scale", "arpeggio", "ornament", "repeated", "melody")
 TEXTURES: tuple[str, ...] = ("single", "double", "octave")
 ARTICULATIONS: tuple[str, ...] = ("legato", "staccato")
@@ -303,7 +296,7 @@ def score_properties(score: Score) -> dict[str, float]:
 # Documented difficulty rule: each property is mapped linearly onto [0, 1] between the
 # bounds below (clipped), combined with these weights, and cut into nine levels at the
 # cut points, which are the deciles of the combined value over 5000 generated scores
-# (benchmarks/calibrate_difficulty.py recomputes them), so the nine levels are about equally common.
+# (research/calibrate_difficulty.py recomputes them), so the nine levels are about equally common.
 DIFFICULTY_BOUNDS: dict[str, tuple[float, float]] = {
     "note_rate": (1.0, 16.0),
     "polyphony": (1.0, 2.0),

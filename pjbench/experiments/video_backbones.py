@@ -169,7 +169,7 @@ def load_backbone_weights(model: nn.Module, path: Path) -> list[str]:
     torchvision's names; a 3-channel first convolution is summed to the audio branch's one channel (a grey
     image repeated on three channels gives the same response); the classifier ``fc`` is not used. Returns
     the keys left at their initial values."""
-    from .checkpoints import CheckpointError
+    from ..encoders.checkpoints import CheckpointError
 
     path = Path(path)
     if not path.is_file():

@@ -10,7 +10,7 @@ cache, plus mean absolute and standard deviation of the frame-to-frame differenc
 fast the spectrum changes). C of the logistic regression is chosen on the validation
 split; the test split is scored once.
 
-Run: python benchmarks/learnability.py [--dataset synthetic]   (after `pjbench extract --encoder mel`)
+Run: python research/learnability.py [--dataset synthetic]   (after `pjbench extract --encoder mel`)
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ from sklearn.preprocessing import StandardScaler
 
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.feeders import _real_frames
-from pjbench.benchmark.probe import chance_level, find_cache
-from pjbench.benchmark.train import targets_tensor
+from pjbench.benchmark.probe import find_cache
 from pjbench.datasets import load_dataset
 from pjbench.paths import cache_dir
-from pjbench.tasks import TASKS, build_examples
+from pjbench.tasks import TASKS
 
 C_GRID = (0.001, 0.01, 0.1, 1.0)
 
@@ -72,7 +71,7 @@ def _fit(task, x, y, c, examples):
     model = OneVsRestClassifier(base) if task.kind == "multilabel" or task.accept is not None else base
     pipeline = make_pipeline(StandardScaler(), model)
     if task.accept is not None:  # each class's chance of being among the true labels, as the probes learn it
-        return pipeline.fit(x, targets_tensor(task, examples, torch.device("cpu")).numpy())
+        return pipeline.fit(x, task.targets(examples, torch.device("cpu")).numpy())
     return pipeline.fit(x, y)
 
 
@@ -90,7 +89,7 @@ def _score(task, model, x, y, examples) -> float:
 
 
 def evaluate(ds, feats, task) -> float:
-    splits = {s: build_examples(task, ds.split(s), ds.pair_group) for s in ("train", "val", "test")}
+    splits = {s: task.examples(ds.split(s), ds.pair_group) for s in ("train", "val", "test")}
     data = {s: _xy(task, ex, feats) for s, ex in splits.items()}
     best = max(C_GRID, key=lambda c: _score(task, _fit(task, *data["train"], c, splits["train"]), *data["val"], splits["val"]))
     return _score(task, _fit(task, *data["train"], best, splits["train"]), *data["test"], splits["test"])
@@ -119,9 +118,9 @@ def main() -> None:
         "difficulty-9way",
     ):
         task = TASKS[name]
-        test = build_examples(task, ds.split("test"), ds.pair_group)
+        test = task.examples(ds.split("test"), ds.pair_group)
         if task.kind == "multilabel":
-            chance, metric = chance_level(task, test), "mAP"  # a random ranking's expected AP, as the leaderboard
+            chance, metric = task.chance(test), "mAP"  # a random ranking's expected AP, as the leaderboard
         elif task.accept is not None:
             counts = np.bincount([a for e in test for a in e.accept], minlength=task.n_classes)
             chance, metric = counts.max() / len(test), "hit accuracy"

@@ -18,8 +18,6 @@ Protocol (the paper's design, without the reference's leaks and bugs):
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -31,14 +29,13 @@ import torch
 from scipy import stats
 from sklearn.metrics import f1_score
 
+from ..benchmark.cache import CachedRecording, CacheReader
+from ..benchmark.feeders import Feeder
+from ..benchmark.probe import dataset_record, make_feeder, split_examples
+from ..benchmark.results import TaskResult, build_result
+from ..benchmark.train import TrainConfig, fit_probe, predict, train_model
 from ..datasets.base import Dataset
-from ..tasks import Example, Task, get_task
-from .cache import CachedRecording, CacheReader
-from .feeders import Feeder
-from .metrics import mean_ci
-from .probe import dataset_record, make_feeder, split_examples
-from .results import TaskResult, environment
-from .train import TrainConfig, fit_epochs, predict, train_model
+from ..tasks import TASKS, Example, Task, get_task
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +210,9 @@ def run_transfer(
     results_dir: Path,
     progress: bool = True,
 ) -> TaskResult:
-    start = time.perf_counter()
+    started = time.perf_counter()
     task = get_task("expertise-2way", source)
+    transfer_task = TASKS["icpc-transfer"]
     src, tgt = CacheReader(source_cache), CacheReader(target_cache)
     try:
         _check_compatible(src, tgt)
@@ -228,7 +226,7 @@ def run_transfer(
         pairs = build_pairs(candidates, parts)
         names = [c.name for c in candidates if c.name in parts.n_parts]
         device = torch.device(cfg.device)
-        batch = cfg.batch_size or task.batch_size
+        batch = cfg.batch_size_for(task)
         per_seed: list[dict[str, Any]] = []
         wins_per_seed: list[dict[str, dict[str, int]]] = []
         for seed in cfg.seeds:
@@ -241,7 +239,8 @@ def run_transfer(
             metrics = pair_metrics(pairs, all_probs, "all_")
             metrics.update(pair_metrics(test_pairs, [all_probs[index[(p.first, p.second)]] for p in test_pairs], ""))
             fitted = copy.deepcopy(model)
-            fit_losses = fit_epochs(fitted, task, icpc_feeder, [ex for p in fit_pairs for ex in p.parts], cfg, tcfg.fit_epochs, seed)
+            fit_part_pairs = [ex for p in fit_pairs for ex in p.parts]
+            fit_losses = fit_probe(fitted, task, icpc_feeder, fit_part_pairs, cfg, seed, tcfg.fit_epochs, progress=progress).losses
             metrics.update(pair_metrics(test_pairs, _part_probs(fitted, icpc_feeder, task, test_pairs, batch, device), "fit_"))
             vote, _ = aggregate(all_probs)
             table = win_counts(pairs, vote, names)
@@ -265,10 +264,6 @@ def run_transfer(
         src.close()
         tgt.close()
 
-    scores = {}
-    for m in sorted(per_seed[0]["test"]):
-        mean, ci = mean_ci([s["test"][m] for s in per_seed])
-        scores[m] = {"mean": mean, "ci95": ci}
     stage_of = {c.name: c.stage for c in candidates}
     mean_wins = {n: float(np.mean([t[n]["wins"] for t in wins_per_seed])) for n in names}
     ranking = [
@@ -282,19 +277,17 @@ def run_transfer(
         for n in sorted(names, key=lambda n: (-mean_wins[n], n))
     ]
     config: dict[str, Any] = {
-        "train": {**asdict(cfg), "lr": cfg.lr if cfg.lr is not None else task.lr, "batch_size": batch},
+        "train": {**asdict(cfg), "lr": cfg.lr_for(task), "batch_size": batch},
         "transfer": asdict(tcfg),
         "source": {"cache": str(source_cache), "dataset": dataset_record(source)},
         "target": {"cache": str(target_cache), "dataset": dataset_record(target)},
     }
-    config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    result = TaskResult(
+    result = build_result(
         dataset=target.name,
         encoder=encoder_config["encoder"]["name"],
-        task="icpc-transfer",
+        task=transfer_task.name,
         head=cfg.head,
-        primary_metric="accuracy_vote",
-        scores=scores,
+        primary_metric=transfer_task.primary_metric,
         per_seed=per_seed,
         config=config,
         encoder_meta=encoder_config["encoder"],
@@ -302,18 +295,15 @@ def run_transfer(
             "n_candidates": len(names),
             "n_pairs": len(pairs),
             "n_part_pairs": sum(len(p.parts) for p in pairs),
-            "chance": 0.5,
+            "chance": transfer_task.chance([]),
             "n_label_rows": target.info.get("n_label_rows", len(target.recordings)),
             "n_missing_audio": target.info.get("n_missing_audio", 0),
         },
-        environment=environment(),
-        timings={"total_seconds": time.perf_counter() - start},
+        started=started,
         extra={"ranking": ranking},
     )
     path = result.save(results_dir)
-    from .plots import plot_win_counts
-
-    plot_win_counts(ranking, path.with_suffix(".png"))
+    transfer_task.kind.plot(result, path.with_suffix(".png"))
     return result
 
 

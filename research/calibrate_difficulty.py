@@ -1,6 +1,6 @@
 """Recompute the difficulty cut points of the synthetic generator (deciles of the combined value).
 
-Run: python benchmarks/calibrate_difficulty.py [--n 5000]
+Run: python research/calibrate_difficulty.py [--n 5000]
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ test splits of several synthetic datasets, so that two questions can be asked of
 Run after `pjbench synth --size small --seed S` and `pjbench extract --encoder mel --dataset <its folder>` for S = 1, 2
 (seed 0 is the default `synthetic` dataset):
 
-    python benchmarks/published_head_technique.py --train-sets 3
+    python research/published_head_technique.py --train-sets 3
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import torch
 
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import TrainConfig, evaluate, make_loss, output_probabilities, set_seed, targets_tensor
+from pjbench.benchmark.train import TrainConfig, evaluate, set_seed
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import Dataset
 from pjbench.heads import ConvAttentionProbe
@@ -104,7 +104,7 @@ def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Exa
     rng = np.random.default_rng(seed)
     head = make_head(task, x["train"].shape[1], x["train"].shape[2], args.full_frequency, args.pool_time)
     optimiser = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=0.01)
-    loss_fn = make_loss(task, examples["train"], TrainConfig(), torch.device("cpu"))
+    loss_fn = task.loss(examples["train"], TrainConfig().pos_weight_scale, torch.device("cpu"))
 
     def logits(batch: np.ndarray) -> torch.Tensor:
         n = len(batch)
@@ -114,7 +114,7 @@ def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Exa
         head.eval()
         with torch.no_grad():
             out = torch.cat([logits(x[split][i : i + 64]) for i in range(0, len(x[split]), 64)])
-        return float(evaluate(task, examples[split], output_probabilities(task, out).numpy())[task.primary_metric])
+        return float(evaluate(task, examples[split], task.probabilities(out).numpy())[task.primary_metric])
 
     best = {"val": -1.0, "epoch": -1, "test": float("nan")}
     for epoch in range(args.epochs):
@@ -122,7 +122,7 @@ def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Exa
         order = rng.permutation(len(x["train"]))
         for start in range(0, len(order), args.batch_size):
             idx = order[start : start + args.batch_size]
-            target = targets_tensor(task, [examples["train"][i] for i in idx], torch.device("cpu"))
+            target = task.targets([examples["train"][i] for i in idx], torch.device("cpu"))
             loss = loss_fn(logits(x["train"][idx]), target)
             optimiser.zero_grad()
             loss.backward()

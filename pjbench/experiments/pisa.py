@@ -10,12 +10,8 @@ validation split; the test split is evaluated once per seed.
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import logging
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,22 +19,25 @@ from typing import Any
 import h5py
 import numpy as np
 import torch
-from scipy.stats import spearmanr
-from sklearn.metrics import balanced_accuracy_score
 from torch import nn
-from tqdm import tqdm
 
+from ..benchmark.fit import fit
+from ..benchmark.metrics import confusion, level_metrics, mean_ci
+from ..benchmark.results import TaskResult, build_result, summed_confusion
+from ..benchmark.train import set_seed
 from ..datasets.pisa import PisaDataset
-from ..encoders.video_backbones import AUDIO_BACKBONES, KINETICS_MEAN, KINETICS_STD, VIDEO_BACKBONES, load_backbone_weights
-from ..heads.pisa import PisaModel, level_loss
+from ..hashing import config_hash, file_digest
+from ..heads.pisa import PisaModel
+from ..progress import progress_bar
+from ..tasks import TASKS
+from ..tasks.kinds import PlayerLevelKind
 from .clipcache import ClipReader, build_clip_cache
-from .metrics import confusion, mean_ci
-from .results import TaskResult, environment
-from .train import set_seed
+from .video_backbones import AUDIO_BACKBONES, KINETICS_MEAN, KINETICS_STD, VIDEO_BACKBONES, load_backbone_weights
 
 log = logging.getLogger(__name__)
 
 N_LEVELS = 10
+KIND = PlayerLevelKind()
 AUDIO_MEAN, AUDIO_STD = 0.449, 0.226  # ImageNet statistics of a grey image
 
 
@@ -69,25 +68,6 @@ class PisaConfig:
     @property
     def needs_audio(self) -> bool:
         return self.modality in ("audio", "multimodal")
-
-
-def level_metrics(y: np.ndarray, probs: np.ndarray) -> dict[str, float]:
-    """Accuracy (the papers' metric), balanced accuracy, within-one-level accuracy, mean absolute level error, and
-    Spearman's rank correlation between the expected level (the softmax's mean) and the true one: an ordinal view
-    that a constant guess scores 0 on, whatever the level distribution."""
-    pred = probs.argmax(1)
-    expected = probs @ np.arange(probs.shape[1], dtype=np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # predicted levels absent from the truth are expected, not news
-        balanced = float(balanced_accuracy_score(y, pred))
-        rho = float(spearmanr(expected, y).statistic) if np.ptp(expected) > 0 and np.ptp(y) > 0 else 0.0
-    return {
-        "accuracy": float(np.mean(pred == y)),
-        "acc0": balanced,
-        "within_one": float(np.mean(np.abs(pred - y) <= 1)),
-        "mae": float(np.mean(np.abs(pred - y))),
-        "spearman": rho,
-    }
 
 
 def _video_tensor(clips: np.ndarray, flip: np.ndarray | None, device: torch.device) -> torch.Tensor:
@@ -149,16 +129,9 @@ class SampleSource:
 
 def feature_cache_path(clip_cache: Path, cfg: PisaConfig) -> Path:
     key = {"clips": clip_cache.name, "video": cfg.video_backbone, "audio": cfg.audio_backbone, "width": cfg.width}
-    key |= {"video_weights": _file_digest(cfg.video_weights), "audio_weights": _file_digest(cfg.audio_weights), "init_seed": 0}
+    key |= {"video_weights": file_digest(cfg.video_weights), "audio_weights": file_digest(cfg.audio_weights), "init_seed": 0}
     key |= {"init": "he-fan-out"}  # features of the older default init are not reused
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
-    return clip_cache.with_name(f"{clip_cache.stem}-features-{digest}.h5")
-
-
-def _file_digest(path: str | None) -> str | None:
-    if not path:
-        return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return clip_cache.with_name(f"{clip_cache.stem}-features-{config_hash(key)}.h5")
 
 
 @torch.no_grad()
@@ -177,7 +150,7 @@ def frozen_features(
             for net in nets.values():
                 if net is not None:
                     net.to(device).eval()
-            for i in tqdm(todo, desc="frozen features", unit="sample", disable=not progress):
+            for i in progress_bar(todo, desc="frozen features", unit="sample", enabled=progress):
                 sample = reader.get(i, video="video" in needed, audio="audio" in needed)
                 if "video" in needed and f"{i}/video" not in fh:
                     fh[f"{i}/video"] = nets["video"](_video_tensor(sample.video[None], None, device)[0]).cpu().numpy()  # type: ignore[misc]
@@ -224,38 +197,39 @@ def train_pisa_seed(
         model = PisaModel(cfg.modality, N_LEVELS, video, audio, *dims)
     model.to(source.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng = np.random.default_rng(seed)
-    best: tuple[float, int, dict[str, Any]] | None = None
-    curve = []
-    start = time.perf_counter()
-    bar = tqdm(range(cfg.epochs), desc=f"pisa {cfg.modality} seed {seed}", unit="epoch", disable=not progress, leave=False)
-    for epoch in bar:
-        model.train()
-        order = [splits["train"][i] for i in rng.permutation(len(splits["train"]))]
-        total = 0.0
+
+    def batches(order: list[str], rng: np.random.Generator):
         for video, audio, y in source.batches(order, train=True, rng=rng):
-            outputs = model(video, audio)
-            loss = sum(level_loss(logits, y, cfg.reg_weight) for logits in outputs.values())  # Eq. 1: every head's loss
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[union-attr]
-            optimizer.step()
-            total += float(loss.detach()) * len(y)  # type: ignore[union-attr]
+            yield (video, audio, y), len(y)
+
+    def batch_loss(batch) -> torch.Tensor:
+        video, audio, y = batch
+        # Eq. 1: every head's loss
+        return sum(KIND.loss_of(logits, y, cfg.reg_weight) for logits in model(video, audio).values())  # type: ignore[return-value]
+
+    def validate() -> tuple[float, dict[str, float]]:
         y_val, p_val = _predict(model, source, splits["val"])
         val = level_metrics(y_val, p_val[cfg.modality])
-        curve.append({"epoch": epoch, "train_loss": total / len(order), **{f"val_{k}": v for k, v in val.items()}})
-        bar.set_postfix(loss=f"{total / len(order):.3f}", val=f"{val['accuracy']:.3f}")
-        score = val["accuracy"] - 1e-3 * val["mae"]  # ties in accuracy: the smaller level error
-        if best is None or score > best[0]:
-            best = (score, epoch, copy.deepcopy(model.state_dict()))
-        elif epoch - best[1] >= cfg.patience:
-            break
-    assert best is not None
-    model.load_state_dict(best[2])
+        return val["accuracy"] - 1e-3 * val["mae"], val  # ties in accuracy: the smaller level error
+
+    outcome = fit(
+        model,
+        splits["train"],
+        batches,
+        batch_loss,
+        optimizer,
+        cfg.epochs,
+        seed,
+        validate,
+        cfg.patience,
+        f"pisa {cfg.modality} seed {seed}",
+        progress,
+    )
     y_test, p_test = _predict(model, source, splits["test"])
     y_val, p_val = _predict(model, source, splits["val"])
     return {
         "seed": seed,
-        "best_epoch": best[1],
+        "best_epoch": outcome.best_epoch,
         "val": level_metrics(y_val, p_val[cfg.modality]),
         "test": level_metrics(y_test, p_test[cfg.modality]),
         # a multimodal model trains a video, an audio and a fusion head together (Eq. 1): each one's test scores,
@@ -265,13 +239,22 @@ def train_pisa_seed(
         # tests and for comparing systems sample by sample
         "test_expected_level": {head: (p @ np.arange(1, N_LEVELS + 1)).round(4).tolist() for head, p in p_test.items()},
         "test_confusion": confusion(y_test, p_test[cfg.modality].argmax(1), N_LEVELS),
-        "train_seconds": time.perf_counter() - start,
-        "curve": curve,
+        "train_seconds": outcome.train_seconds,
+        "curve": outcome.curve,
     }
 
 
-def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_dir: Path, progress: bool = True) -> TaskResult:
-    start = time.perf_counter()
+def run_pisa(
+    ds: PisaDataset,
+    cfg: PisaConfig,
+    cache_root: Path | None,
+    results_dir: Path,
+    progress: bool = True,
+    request: dict[str, Any] | None = None,
+) -> TaskResult:
+    """Train and test ``cfg`` over its seeds; ``request`` (how the dataset was named: dataset, video_root, labels,
+    split_seed) is recorded so that `pjbench rerun` can load the same data."""
+    started = time.perf_counter()
     device = torch.device(cfg.device)
     clip_path = build_clip_cache(ds, cfg.sampling, cfg.frame_size, cache_root, progress)
     reader = ClipReader(clip_path)
@@ -300,10 +283,6 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
         skipped = reader.skipped()
     finally:
         reader.close()
-    scores = {}
-    for m in per_seed[0]["test"]:
-        mean, ci = mean_ci([s["test"][m] for s in per_seed])
-        scores[m] = {"mean": mean, "ci95": ci}
     heads = {
         head: {m: dict(zip(("mean", "ci95"), mean_ci([s["test_heads"][head][m] for s in per_seed]))) for m in per_seed[0]["test"]}
         for head in per_seed[0]["test_heads"]
@@ -313,35 +292,30 @@ def run_pisa(ds: PisaDataset, cfg: PisaConfig, cache_root: Path | None, results_
         "" if cfg.width == 64 else f" (width {cfg.width})"
     )
     config: dict[str, Any] = {"pisa": asdict(cfg), "clip_cache": str(clip_path), "dataset": ds.info, "skipped": skipped}
-    config["hash"] = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    result = TaskResult(
+    if request is not None:
+        config["request"] = request
+    task = TASKS[f"pisa-{cfg.modality}-{cfg.sampling}"]
+    result = build_result(
         dataset=ds.name,
         encoder=backbones,
-        task=f"pisa-{cfg.modality}-{cfg.sampling}",
+        task=task.name,
         head=cfg.mode,
-        primary_metric="accuracy",
-        scores=scores,
+        primary_metric=task.primary_metric,
         per_seed=per_seed,
         config=config,
         encoder_meta={"video_backbone": cfg.video_backbone, "audio_backbone": cfg.audio_backbone, "width": cfg.width},
         counts={
             **{f"n_{s}": len(ids) for s, ids in splits.items()},
-            "chance": float(counts.max() / counts.sum()),  # always the test split's most common level
+            "chance": KIND.chance_of(test_levels),
             "n_label_rows": ds.info.get("n_label_rows"),
             "n_missing_video": ds.info.get("n_missing_video"),
             "n_skipped_performances": len(skipped),
         },
-        environment=environment(),
-        timings={
-            "total_seconds": time.perf_counter() - start,
-            "train_seconds_per_seed": float(np.mean([s["train_seconds"] for s in per_seed])),
-        },
-        confusion=np.sum([np.array(s["test_confusion"]) for s in per_seed], axis=0).tolist(),
-        classes=[str(i) for i in range(1, N_LEVELS + 1)],
+        started=started,
+        confusion=summed_confusion([s["test_confusion"] for s in per_seed]),
+        classes=list(task.classes),
         extra={"heads": heads, "test_ids": splits["test"], "test_levels": [int(v) for v in test_levels]},
     )
     path = result.save(results_dir)
-    from .plots import plot_result
-
-    plot_result(result, path.with_suffix(".png"))
+    task.kind.plot(result, path.with_suffix(".png"))
     return result

@@ -1,6 +1,6 @@
 """How well the PISA models learn the player level on the embedded keyboard videos (CPU-sized runs).
 
-    python benchmarks/pisa_learnability.py [--size small] [--frame-size 56] [--runs frozen:video:16:60,frozen:audio:16:60]
+    python research/pisa_learnability.py [--size small] [--frame-size 56] [--runs frozen:video:16:60,frozen:audio:16:60]
 
 Renders the keyboard videos of the synthetic set if needed, builds the uniform-sampling clip cache and trains
 each run (mode:modality:width:epochs, lr 1e-3, 2 seeds); prints one JSON line per run with the test metrics, the
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pjbench.benchmark.clipcache import ClipReader, build_clip_cache
-from pjbench.benchmark.pisa import PisaConfig, run_pisa
 from pjbench.datasets import load_dataset
 from pjbench.datasets.pisa import load_synthetic_pisa
 from pjbench.datasets.synthetic.video import ANNOTATIONS, build_videos
+from pjbench.experiments.clipcache import ClipReader, build_clip_cache
+from pjbench.experiments.pisa import PisaConfig, run_pisa
 
 
 def main() -> None:

@@ -18,11 +18,11 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..audio import AudioError, load_audio
+from ..benchmark.cache import cache_key
 from ..datasets.pisa import CLIP_FRAMES, PisaDataset, PisaPerformance, PisaSample, samples_of
 from ..parallel import ordered_map
 from ..paths import cache_dir
 from ..video import VideoError, mel_image, read_frames
-from .cache import config_hash
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class ClipSample:
 
 def clip_cache_path(ds: PisaDataset, scheme: str, frame_size: int, root: Path | None = None) -> Path:
     conf = {"dataset": ds.name, "scheme": scheme, "frame_size": frame_size, "audio_rate": AUDIO_RATE, "labels": ds.info.get("labels_dir")}
-    return (root or cache_dir()) / ds.name / f"clips-{scheme}-{frame_size}-{config_hash(conf)}.h5"
+    return (root or cache_dir()) / ds.name / f"clips-{scheme}-{frame_size}-{cache_key(conf)}.h5"
 
 
 def build_clip_cache(

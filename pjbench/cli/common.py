@@ -1,0 +1,132 @@
+"""What every command shares: the console, the options that mean the same everywhere, errors in one line."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+# in a terminal rich wraps to its width; in a pipe or a log, lines are never wrapped (a result line or a markdown
+# row broken in two cannot be read or grepped)
+console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 100_000)
+err_console = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("pjbench")
+
+DatasetOpt = Annotated[
+    str,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="a dataset name (`pjbench list datasets`), a synthetic dataset folder, or a manifest CSV; your own data: --manifest",
+    ),
+]
+AudioRootOpt = Annotated[
+    Path | None, typer.Option("--audio-root", help="your copy of a published dataset's audio, laid out as its label files name it")
+]
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--labels", help="folder with the published label files under their published names (default: AUDIO_ROOT/labels)"),
+]
+SplitSeedOpt = Annotated[int, typer.Option("--split-seed", help="seed of the grouped, stratified split (PLD expertise and technique)")]
+ManifestOpt = Annotated[Path | None, typer.Option("--manifest", help="your own dataset: a CSV with columns id,path,split,label[,group]")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="where embedding caches live (default $PJBENCH_HOME/cache)")]
+ResultsOpt = Annotated[
+    Path,
+    typer.Option("--results-dir", envvar="PJBENCH_RESULTS", help="where result JSON files and leaderboards go ($PJBENCH_RESULTS)"),
+]
+DeviceOpt = Annotated[str, typer.Option(help="auto (a GPU when there is one) | cpu | cuda[:N]")]
+SeedsOpt = Annotated[int, typer.Option(help="number of seeds (0..N-1); the interval is over seeds")]
+
+DEFAULT_RESULTS = Path("results")
+
+
+class Problem(Exception):
+    """An expected failure of a command: its message is the whole story (no traceback unless --verbose)."""
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, show_time=sys.stderr.isatty())],
+        force=True,
+    )
+    for noisy in ("matplotlib", "numba", "h5py", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr and exit ``code`` (1 for a failure, 2 for a usage error)."""
+    err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    if logging.getLogger().isEnabledFor(logging.DEBUG) and sys.exc_info()[0] is not None:
+        err_console.print_exception()
+    raise typer.Exit(code)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean X?)' for a near miss, case-insensitively; '' otherwise."""
+    options = list(known)
+    lowered = {k.lower(): k for k in options}
+    if name.lower() in lowered:
+        return f" (did you mean {lowered[name.lower()]}?)"
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]}?)" if close else ""
+
+
+def split_list(values: list[str] | None) -> list[str]:
+    """Repeated options and comma-separated lists alike: ``-t a,b -t c`` -> [a, b, c]."""
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def parse_value(value: str) -> object:
+    """true/false -> bool, numbers -> int/float, anything else stays a string."""
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def encoder_options(options: list[str] | None) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in options or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"encoder option {item!r} is not KEY=VALUE", 2)
+        out[key.replace("-", "_")] = parse_value(value)
+    return out
+
+
+def device_name(device: str) -> str:
+    from ..benchmark.extract import resolve_device
+
+    try:
+        return str(resolve_device(device))
+    except RuntimeError as err:
+        fail(str(err), 2)
+
+
+def print_leaderboards(results_dir: Path) -> None:
+    from ..benchmark.leaderboard import write_leaderboards
+
+    for name, md in write_leaderboards(results_dir).items():
+        console.print(f"\n[bold]{name}[/bold]  ({results_dir / name / 'leaderboard.md'})")
+        console.print(md, markup=False, highlight=False)
+
+
+def score_line(label: str, result: object) -> str:
+    """One finished result as one line: the primary metric's mean ± 95% CI against chance."""
+    s = result.scores[result.primary_metric]  # type: ignore[attr-defined]
+    chance = result.counts.get("chance")  # type: ignore[attr-defined]
+    against = f"  (chance {100 * chance:.1f})" if chance is not None else ""
+    return f"{label} {result.primary_metric} = {100 * s['mean']:.1f} ± {100 * s['ci95']:.1f}{against}"  # type: ignore[attr-defined]

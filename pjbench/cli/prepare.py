@@ -1,0 +1,199 @@
+"""Commands that prepare data: render the synthetic set, embed recordings, check a dataset, check an encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import (
+    AudioRootOpt,
+    CacheOpt,
+    DatasetOpt,
+    DeviceOpt,
+    LabelsOpt,
+    ManifestOpt,
+    ResultsOpt,
+    SplitSeedOpt,
+    console,
+    device_name,
+    did_you_mean,
+    encoder_options,
+    fail,
+)
+
+EXPECTED = (ValueError, RuntimeError, FileNotFoundError, FileExistsError, TypeError, OSError)
+
+
+def load_named_encoder(name: str, options: list[str] | None, checkpoint: str | None):
+    from ..encoders import available, load_encoder
+
+    known = available()
+    if name not in known and ":" not in name:
+        fail(f"unknown encoder {name!r}{did_you_mean(name, known)}; known: {', '.join(sorted(known))} (or package.module:object)", 2)
+    return load_encoder(name, **encoder_options(options), **({"checkpoint": checkpoint} if checkpoint else {}))
+
+
+def synth(
+    size: Annotated[
+        str,
+        typer.Option(
+            help="tiny (~100 short clips, tests) | small (600 clips of 10-60 s, the demo) | full (4500 clips) | "
+            "short (360 clips of 8.5-12 s: one PISA sample per keyboard video)"
+        ),
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="the same seed gives bit-identical audio")] = 0,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: $PJBENCH_HOME/datasets/synthetic-SIZE-seedN-RATEk)")] = None,
+    sample_rate: Annotated[int, typer.Option("--sample-rate", help="FLAC sample rate")] = 24000,
+    workers: Annotated[int, typer.Option(help="rendering processes (default: all cores)")] = 0,
+    video: Annotated[
+        bool, typer.Option("--video", help="also render keyboard videos (for `pjbench pisa`): one suited performance per piece")
+    ] = False,
+) -> None:
+    """Render the embedded synthetic piano dataset: scores x performers -> FLAC + MIDI + manifest.csv.
+
+    Labels are known by construction: techniques from the score's figures, difficulty 1-9 from measured score
+    properties, expertise / player level from the performer's skill. Soundfont, room and loudness are drawn
+    independently of every label. Cached: the same call twice does the work once.
+    """
+    from ..datasets.synthetic.build import SynthConfig, build
+
+    try:
+        cfg = SynthConfig.for_size(size, seed, sample_rate)
+        path = build(cfg, out, workers=workers or None)
+        if video:
+            from ..datasets.synthetic.video import build_videos
+
+            build_videos(path, workers=workers or None)
+    except EXPECTED as err:
+        fail(str(err))
+    console.print(f"synthetic dataset ({size}, seed {seed}) at [bold]{path}[/bold]")
+
+
+def extract(
+    encoder: Annotated[
+        str, typer.Option("--encoder", "-e", help="encoder name (`pjbench list encoders`) or package.module:object")
+    ] = "mel",
+    dataset: DatasetOpt = "synthetic",
+    manifest: ManifestOpt = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="encoder option KEY=VALUE, e.g. -o scale=power for the reference's linear mel"),
+    ] = None,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(help="pretrained weights: a local file or folder in the published layout (default: the Hugging Face cache, offline)"),
+    ] = None,
+    device: DeviceOpt = "auto",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="segments per encoder call")] = 16,
+    segment_seconds: Annotated[float, typer.Option("--segment-seconds", help="segment length in seconds (the paper's: 10)")] = 10.0,
+    max_segments: Annotated[
+        int | None,
+        typer.Option("--max-segments", help="segments kept per recording (default: the dataset's, 30 = the first 5 minutes; 0 = all)"),
+    ] = None,
+    layer: Annotated[str, typer.Option(help="which hidden layer to store: last | all | an index")] = "last",
+    pool: Annotated[
+        str,
+        typer.Option(
+            help="temporal pooling at extraction: none (full frame rate) | mean (one frame per segment) | rate:HZ (average to HZ frames/s)"
+        ),
+    ] = "none",
+    workers: Annotated[int, typer.Option(help="audio decoding processes")] = 1,
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
+    cache_dir: CacheOpt = None,
+) -> None:
+    """Embed every recording into an HDF5 cache (resumable: finished recordings are skipped).
+
+    Audio is decoded, downmixed and resampled to the encoder's rate, cut into segments (a trailing part of at least
+    half a segment is kept, padded), embedded in batches and stored as float16. Missing, undecodable, too short or
+    silent files are logged and skipped.
+    """
+    from ..benchmark.extract import ExtractConfig
+    from ..benchmark.extract import extract as run_extract
+    from ..benchmark.segments import SegmentConfig
+    from ..datasets import load_dataset
+    from ..paths import cache_dir as default_cache
+
+    try:
+        ds = load_dataset(None if manifest else dataset, manifest, audio_root=audio_root, labels_dir=labels, split_seed=split_seed)
+        enc = load_named_encoder(encoder, option, checkpoint)
+        keep = ds.max_segments if max_segments is None else (max_segments or None)
+        cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers)
+        report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
+    except EXPECTED as err:
+        fail(str(err))
+    if ds.info.get("n_missing_audio"):
+        console.print(
+            f"[yellow]{ds.info['n_missing_audio']} of {ds.info['n_label_rows']} label rows have no audio[/yellow] "
+            f"(listed in {report.cache_path.parent / 'missing-audio.csv'})"
+        )
+    console.print(
+        f"{report.extracted} extracted, {report.already_done} already cached, {len(report.skipped)} skipped "
+        f"({report.realtime_factor:.0f}x real time) -> [bold]{report.cache_path}[/bold]"
+    )
+
+
+def data_check(
+    dataset: Annotated[
+        str | None, typer.Argument(help="a dataset name (`pjbench list datasets`) or a synthetic dataset folder; or give --manifest")
+    ] = None,
+    manifest: ManifestOpt = None,
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
+    out: Annotated[Path | None, typer.Option(help="where the report goes (default: RESULTS_DIR/<dataset>/)")] = None,
+    results_dir: ResultsOpt = Path("results"),
+) -> None:
+    """Leakage and shortcut report: performer / piece / source overlap across splits, the same audio on two sides,
+    missing and unreadable files, and per label the duration, codec, sample-rate and channel distribution with how
+    well each property alone predicts the label. Writes data-check.txt, .png and missing-audio.csv."""
+    from ..benchmark.extract import write_missing_report
+    from ..datasets import load_dataset
+    from ..datasets.check import check_dataset, plot_report, render_text
+
+    if dataset is None and manifest is None:
+        fail("name a dataset (`pjbench data check synthetic`) or give --manifest FILE.csv", 2)
+    try:
+        ds = load_dataset(dataset, manifest, build_missing=False, audio_root=audio_root, labels_dir=labels, split_seed=split_seed)
+        report = check_dataset(ds)
+    except EXPECTED as err:
+        fail(str(err))
+    folder = out or results_dir / ds.name
+    folder.mkdir(parents=True, exist_ok=True)
+    text = render_text(report)
+    (folder / "data-check.txt").write_text(text)
+    plot_report(report, folder / "data-check.png")
+    missing_csv = write_missing_report(ds, folder)
+    console.print(text, markup=False, highlight=False)
+    console.print(f"report: {folder / 'data-check.txt'}, {folder / 'data-check.png'}" + (f", {missing_csv}" if missing_csv else ""))
+
+
+def validate_encoder(
+    encoder: Annotated[str, typer.Argument(help="encoder name or package.module:object")],
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="encoder option KEY=VALUE")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="pretrained weights (file or folder in the published layout)")] = None,
+    device: DeviceOpt = "auto",
+) -> None:
+    """Check an encoder before benchmarking it: output shape against its declared frame count and dimension (at
+    several segment lengths), determinism, batch invariance, silence and very short input, NaNs; reports
+    throughput and peak memory. Exits with status 1 if a check fails."""
+    from ..benchmark.validate import validate_encoder as run_checks
+
+    try:
+        enc = load_named_encoder(encoder, option, checkpoint)
+        checks = run_checks(enc, device=device_name(device))
+    except EXPECTED as err:
+        fail(str(err))
+    table = Table(title=f"validate-encoder {encoder}")
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    for c in checks:
+        table.add_row(c.name, "[green]pass[/green]" if c.passed else "[red]FAIL[/red]", c.detail)
+    console.print(table)
+    if not all(c.passed for c in checks):
+        raise typer.Exit(1)

@@ -1,0 +1,477 @@
+"""Commands that train and evaluate: probe (cached embeddings), transfer (ICPC-2015), pisa (video and audio),
+the demo, and rerun (exactly the configuration a result file records)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .common import (
+    DEFAULT_RESULTS,
+    AudioRootOpt,
+    CacheOpt,
+    DatasetOpt,
+    DeviceOpt,
+    LabelsOpt,
+    ManifestOpt,
+    ResultsOpt,
+    SeedsOpt,
+    SplitSeedOpt,
+    console,
+    device_name,
+    did_you_mean,
+    fail,
+    print_leaderboards,
+    score_line,
+    split_list,
+)
+from .prepare import EXPECTED
+
+
+def _tasks_for(names: list[str], ds: Any) -> list[Any]:
+    from ..tasks import ALIASES, TASKS, get_task
+
+    if not names or names == ["all"]:
+        names = list(ds.tasks)
+    out = []
+    for name in names:
+        known = set(ds.tasks) | set(ALIASES) | set(TASKS)
+        if ALIASES.get(name, name) not in known and name != "pisa-player-level":
+            hint = did_you_mean(name, known)
+            manifest_note = ""
+            if ds.info.get("manifest"):
+                manifest_note = f"; a manifest's task follows from how its labels are written (this one's: {', '.join(ds.tasks)})"
+            fail(f"unknown task {name!r}{hint}; tasks of {ds.name}: {', '.join(ds.tasks)}{manifest_note}", 2)
+        out.append(get_task(name, ds))
+    return out
+
+
+def _heads_for(head: str) -> list[str]:
+    from ..heads import HEADS
+
+    names = list(HEADS) if head in ("both", "all") else split_list([head])
+    for name in names:
+        if name not in HEADS:
+            fail(f"unknown head {name!r}{did_you_mean(name, HEADS)}; choose {', '.join(HEADS)} or both", 2)
+    return names
+
+
+def train_config(
+    head: str,
+    seeds: int,
+    lr: float | None,
+    batch_size: int | None,
+    weight_decay: float,
+    epochs: int | None,
+    patience: int | None,
+    standardize: bool,
+    device: str,
+):
+    """A probe's training configuration, built by keyword in one place; unset values take the head's defaults."""
+    from ..benchmark.train import TrainConfig
+    from ..heads import get_head
+
+    spec = get_head(head)
+    return TrainConfig(
+        head=head,
+        seeds=tuple(range(seeds)),
+        lr=spec.lr(lr),
+        batch_size=batch_size,
+        weight_decay=weight_decay,
+        max_epochs=epochs if epochs is not None else spec.max_epochs,
+        patience=patience if patience is not None else spec.patience,
+        standardize=standardize,
+        device=device,
+    )
+
+
+def probe(
+    task: Annotated[
+        list[str] | None,
+        typer.Option("--task", "-t", help="task names (repeat, or a comma list), expertise | difficulty | technique, or all"),
+    ] = None,
+    encoder: Annotated[str, typer.Option("--encoder", "-e", help="the encoder whose cache to probe")] = "mel",
+    dataset: DatasetOpt = "synthetic",
+    manifest: ManifestOpt = None,
+    head: Annotated[str, typer.Option(help="published (conv+attention) | linear (pooled statistics) | both")] = "both",
+    seeds: SeedsOpt = 5,
+    lr: Annotated[float | None, typer.Option(help="learning rate (default: the paper's per task; 1e-3 for the linear head)")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="default: the paper's per task")] = None,
+    epochs: Annotated[int | None, typer.Option(help="maximum epochs (default: the head's, 100)")] = None,
+    patience: Annotated[int | None, typer.Option(help="early stopping on the validation split (default: the head's, 15)")] = None,
+    weight_decay: Annotated[float, typer.Option("--weight-decay", help="AdamW weight decay")] = 0.01,
+    standardize: Annotated[
+        bool,
+        typer.Option(
+            "--standardize/--no-standardize", help="published head: standardise each input dimension with training-split statistics"
+        ),
+    ] = False,
+    device: DeviceOpt = "auto",
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
+    cache: Annotated[Path | None, typer.Option(help="an explicit cache file (default: the newest for this dataset and encoder)")] = None,
+    cache_dir: CacheOpt = None,
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+) -> None:
+    """Train probes on cached embeddings, select on validation, evaluate the test split once.
+
+    Writes RESULTS_DIR/<dataset>/<encoder>/<task>.<head>.json (scores per seed, mean, 95% CI, config, versions,
+    git revision) and a PNG beside it (confusion matrix or per-class AP). The ICPC transfer and PISA have their
+    own commands: `pjbench transfer`, `pjbench pisa`.
+    """
+    from ..benchmark.probe import find_cache, run_probe
+    from ..datasets import load_dataset
+    from ..paths import cache_dir as default_cache
+
+    names = split_list(task) or ["all"]
+    if "pisa-player-level" in names or any(n.startswith("pisa-") for n in names):
+        fail("the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)", 2)
+    heads = _heads_for(head)
+    try:
+        ds = load_dataset(
+            None if manifest else dataset, manifest, build_missing=False, audio_root=audio_root, labels_dir=labels, split_seed=split_seed
+        )
+        tasks = _tasks_for(names, ds)
+        cache_path = cache or find_cache(ds, encoder, cache_dir or default_cache(), _extract_hint(encoder, dataset, manifest, audio_root))
+        dev = device_name(device)
+        for h in heads:
+            for t in tasks:
+                cfg = train_config(h, seeds, lr, batch_size, weight_decay, epochs, patience, standardize, dev)
+                result = run_probe(ds, t, cache_path, cfg, results_dir)
+                console.print(score_line(f"{t.name} {h}", result), markup=False, highlight=False)
+    except EXPECTED as err:
+        fail(str(err))
+    print_leaderboards(results_dir)
+
+
+def _extract_hint(encoder: str, dataset: str, manifest: Path | None, audio_root: Path | None) -> str:
+    """The extract command for the data the user named, repeating how they named it."""
+    where = f"--manifest {manifest}" if manifest else f"--dataset {dataset}" + (f" --audio-root {audio_root}" if audio_root else "")
+    return f"pjbench extract --encoder {encoder} {where}"
+
+
+def transfer(
+    encoder: Annotated[str, typer.Option("--encoder", "-e", help="the encoder whose caches (PLD and ICPC) to use")] = "mel",
+    pld_audio_root: Annotated[Path | None, typer.Option("--pld-audio-root", help="audio of pld-expertise (the training data)")] = None,
+    pld_labels: Annotated[Path | None, typer.Option("--pld-labels", help="PLD label files (default: PLD_AUDIO_ROOT/labels)")] = None,
+    icpc_audio_root: Annotated[Path | None, typer.Option("--icpc-audio-root", help="audio of the ICPC-2015 preliminary round")] = None,
+    icpc_labels: Annotated[
+        Path | None, typer.Option("--icpc-labels", help="the ICPC2015-dataset files (default: ICPC_AUDIO_ROOT/labels)")
+    ] = None,
+    head: Annotated[str, typer.Option(help="published | linear")] = "linear",
+    seeds: SeedsOpt = 5,
+    lr: Annotated[float | None, typer.Option(help="learning rate (default: the paper's for ranking; 1e-3 for the linear head)")] = None,
+    epochs: Annotated[int | None, typer.Option(help="maximum PLD training epochs (default: the head's, 100)")] = None,
+    patience: Annotated[int | None, typer.Option(help="early stopping on PLD validation (default: the head's, 15)")] = None,
+    part_segments: Annotated[int, typer.Option("--part-segments", help="segments per recital part (30 = 5 minutes)")] = 30,
+    fit_epochs: Annotated[int, typer.Option("--fit-epochs", help="epochs of the 'with fitting' protocol")] = 5,
+    split_seed: SplitSeedOpt = 0,
+    device: DeviceOpt = "auto",
+    cache_dir: CacheOpt = None,
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+) -> None:
+    """Apply the PLD expertise-2way probe to ICPC-2015 candidates: pairs of candidates who reached different
+    stages, judged part by part (5-minute parts, part j with part j), by majority vote and by mean probability;
+    with and without fitting on a disjoint half of the candidates; candidates ranked by win count, with Kendall
+    tau and Spearman against the stage reached, and the paper's Figure 2 as a PNG.
+
+    Extract both first: `pjbench extract -e mel -d pld-expertise --audio-root A` and
+    `pjbench extract -e mel -d icpc2015 --audio-root B` (every segment of the recitals is kept).
+    """
+    from ..benchmark.probe import find_cache
+    from ..datasets import load_dataset
+    from ..experiments.icpc_transfer import TransferConfig, run_transfer
+    from ..paths import cache_dir as default_cache
+
+    _heads_for(head)
+    try:
+        pld = load_dataset("pld-expertise", build_missing=False, audio_root=pld_audio_root, labels_dir=pld_labels, split_seed=split_seed)
+        icpc = load_dataset("icpc2015", build_missing=False, audio_root=icpc_audio_root, labels_dir=icpc_labels)
+        root = cache_dir or default_cache()
+        cfg = train_config(head, seeds, lr, None, 0.01, epochs, patience, False, device_name(device))
+        result = run_transfer(
+            pld,
+            find_cache(pld, encoder, root, _extract_hint(encoder, "pld-expertise", None, pld_audio_root)),
+            icpc,
+            find_cache(icpc, encoder, root, _extract_hint(encoder, "icpc2015", None, icpc_audio_root)),
+            cfg,
+            TransferConfig(part_segments, fit_epochs),
+            results_dir,
+        )
+    except EXPECTED as err:
+        fail(str(err))
+    s = result.scores
+    console.print(
+        f"ICPC-2015 transfer ({encoder}, {head}): pair accuracy by vote {100 * s['accuracy_vote']['mean']:.1f} ± "
+        f"{100 * s['accuracy_vote']['ci95']:.1f}, by mean probability {100 * s['accuracy_mean_prob']['mean']:.1f}; with fitting "
+        f"{100 * s['fit_accuracy_vote']['mean']:.1f}; Kendall tau {s['kendall_tau']['mean']:.2f}, Spearman {s['spearman']['mean']:.2f} "
+        "(chance: 50%, 0)",
+        markup=False,
+        highlight=False,
+    )
+    top = result.extra["ranking"][:10]
+    console.print(
+        "top candidates by win count: " + "; ".join(f"{r['candidate']} ({r['mean_wins']:.0f}, {r['stage_name']})" for r in top),
+        markup=False,
+        highlight=False,
+    )
+    print_leaderboards(results_dir)
+
+
+def pisa(
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="pisa (your copy: --video-root) | synthetic-short (embedded keyboard videos)")
+    ] = "synthetic-short",
+    modality: Annotated[str, typer.Option(help="video | audio | multimodal")] = "multimodal",
+    sampling: Annotated[str, typer.Option(help="contiguous | uniform (10 clips of 16 frames per sample)")] = "uniform",
+    mode: Annotated[str, typer.Option(help="end-to-end (train the backbones) | frozen (probe cached features)")] = "end-to-end",
+    video_root: Annotated[Path | None, typer.Option("--video-root", help="pisa: your copy of the PISA videos (<number>.mp4 ...)")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="pisa: the annotations (default: VIDEO_ROOT/labels)")] = None,
+    split_seed: Annotated[int, typer.Option("--split-seed", help="seed of the validation carve-out")] = 0,
+    video_backbone: Annotated[str, typer.Option("--video-backbone", help="c3d-small | r3d18")] = "c3d-small",
+    audio_backbone: Annotated[str, typer.Option("--audio-backbone", help="resnet18")] = "resnet18",
+    video_weights: Annotated[Path | None, typer.Option("--video-weights", help="pretrained video backbone (torchvision layout)")] = None,
+    audio_weights: Annotated[
+        Path | None, typer.Option("--audio-weights", help="pretrained ResNet-18 (ImageNet, torchvision layout)")
+    ] = None,
+    width: Annotated[int, typer.Option(help="backbone channel width (64 = the published size)")] = 64,
+    frame_size: Annotated[int, typer.Option("--frame-size", help="cropped frames are resized to this square")] = 112,
+    seeds: SeedsOpt = 3,
+    lr: Annotated[float, typer.Option(help="learning rate (Adam, as the paper)")] = 1e-4,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 4,
+    epochs: Annotated[int, typer.Option(help="maximum epochs")] = 100,
+    patience: Annotated[int, typer.Option(help="early stopping on the validation split")] = 100,
+    weight_decay: Annotated[float, typer.Option("--weight-decay", help="Adam weight decay (the paper: 0)")] = 0.0,
+    device: DeviceOpt = "auto",
+    cache_dir: CacheOpt = None,
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+) -> None:
+    """PISA player level (1-10) from video, audio or both, trained end to end or probed on frozen features.
+
+    Samples are 10 clips of 16 frames (and a mel image each) from a performance; the multimodal model trains a
+    video, an audio and a fusion head together (the paper's Eq. 1). Validation chooses the epoch; the test split
+    is evaluated once per seed.
+    """
+    from ..experiments.pisa import PisaConfig
+
+    cfg = PisaConfig(
+        modality=modality,
+        sampling=sampling,
+        mode=mode,
+        video_backbone=video_backbone,
+        audio_backbone=audio_backbone,
+        width=width,
+        video_weights=str(video_weights) if video_weights else None,
+        audio_weights=str(audio_weights) if audio_weights else None,
+        frame_size=frame_size,
+        epochs=epochs,
+        patience=patience,
+        lr=lr,
+        weight_decay=weight_decay,
+        batch_size=batch_size,
+        seeds=tuple(range(seeds)),
+        device=device_name(device),
+    )
+    request = {"dataset": dataset, "video_root": str(video_root) if video_root else None, "labels": str(labels) if labels else None}
+    result = run_pisa_request({**request, "split_seed": split_seed}, cfg, cache_dir, results_dir)
+    s = result.scores
+    console.print(
+        f"{result.task} ({cfg.mode}): accuracy {100 * s['accuracy']['mean']:.1f} ± {100 * s['accuracy']['ci95']:.1f}"
+        f" (chance {100 * result.counts['chance']:.1f}), within one level {100 * s['within_one']['mean']:.1f}, MAE {s['mae']['mean']:.2f}",
+        markup=False,
+        highlight=False,
+    )
+    print_leaderboards(results_dir)
+
+
+def run_pisa_request(request: dict[str, Any], cfg: Any, cache_dir: Path | None, results_dir: Path) -> Any:
+    """Load the PISA dataset a request names (``dataset``, ``video_root``, ``labels``, ``split_seed``) and run."""
+    from ..datasets import DATASETS
+    from ..datasets.pisa import load_pisa, load_synthetic_pisa
+    from ..experiments.pisa import run_pisa
+
+    try:
+        if request["dataset"] == "pisa":
+            if request.get("video_root") is None:
+                fail("--dataset pisa needs --video-root DIR (the PISA videos; annotations from --labels or DIR/labels)", 2)
+            labels = Path(request["labels"]) if request.get("labels") else None
+            ds = load_pisa(Path(request["video_root"]), labels, split_seed=request.get("split_seed", 0))
+            if ds.missing:
+                console.print(f"[yellow]{len(ds.missing)} of {ds.info['n_label_rows']} performances have no video[/yellow]")
+        else:
+            if request["dataset"] not in DATASETS and not Path(request["dataset"]).is_dir():
+                fail(f"unknown dataset {request['dataset']!r}{did_you_mean(request['dataset'], DATASETS)}; pisa or a synthetic set", 2)
+            root, name = _synthetic_video_root(request["dataset"])
+            ds = load_synthetic_pisa(root, name)
+        return run_pisa(ds, cfg, cache_dir, results_dir, request=request)
+    except EXPECTED as err:
+        fail(str(err))
+
+
+def _synthetic_video_root(dataset: str) -> tuple[Path, str]:
+    """A synthetic dataset's folder with its keyboard videos, rendered on first use."""
+    from ..datasets import load_dataset
+    from ..datasets.synthetic.video import ANNOTATIONS, build_videos
+
+    ds = load_dataset(dataset)
+    assert ds.root is not None
+    if not (ds.root / ANNOTATIONS).exists():
+        console.print(f"rendering the keyboard videos of {ds.name} (once)")
+        build_videos(ds.root)
+    return ds.root, f"{ds.name}-video"
+
+
+def demo(
+    size: Annotated[str, typer.Option(help="synthetic dataset size: small (the benchmark) or tiny (a quick check)")] = "small",
+    encoder: Annotated[list[str] | None, typer.Option("--encoder", "-e", help="encoders to compare (repeat, or a comma list)")] = None,
+    published_encoder: Annotated[
+        list[str] | None, typer.Option("--published-encoder", help="encoders that also get the published head (costly on a CPU)")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="seeds per linear probe")] = 5,
+    published_seeds: Annotated[int, typer.Option("--published-seeds", help="seeds for the published head")] = 5,
+    published_epochs: Annotated[int, typer.Option("--published-epochs", help="max epochs for the published head at lr 1e-3")] = 8,
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+) -> None:
+    """The whole benchmark on the embedded dataset: synth -> extract -> probe every task -> leaderboard.
+
+    Default: the mel baseline and the offline pretrained basicpitch encoder, each with the linear probe (lr 1e-3,
+    up to 100 epochs, patience 15, 5 seeds), and mel also with the published conv+attention head. Sized for a
+    2-core CPU: the published head runs on inputs standardised with training statistics, at lr 1e-3, for at most
+    8 epochs (patience 3) and 5 seeds. Validation chooses the epoch in every case. `pjbench probe` runs the
+    paper's settings.
+    """
+    from .. import __version__
+    from ..benchmark.extract import ExtractConfig
+    from ..benchmark.extract import extract as run_extract
+    from ..benchmark.probe import run_probe
+    from ..datasets.synthetic.build import SynthConfig, build
+    from ..datasets.synthetic.dataset import load_synthetic
+    from ..encoders import load_encoder
+    from ..paths import cache_dir
+    from ..tasks import get_task
+
+    encoders = split_list(encoder) or ["mel", "basicpitch"]
+    published = split_list(published_encoder) if published_encoder is not None else ["mel"]
+    console.print(f"pjbench {__version__} demo: synthetic ({size}) x {', '.join(encoders)}")
+    try:
+        ds = load_synthetic(build(SynthConfig.for_size(size)))
+        caches = {}
+        for name in encoders:
+            report = run_extract(ds, load_encoder(name), ExtractConfig(), cache_root=cache_dir())
+            caches[name] = report.cache_path
+            console.print(
+                f"{name} cache: {report.cache_path} ({report.extracted} new, {report.already_done} cached, {len(report.skipped)} skipped)"
+            )
+        runs = [(name, train_config("linear", seeds, 1e-3, None, 0.01, 100, 15, False, "cpu")) for name in encoders]
+        runs += [
+            (name, train_config("published", published_seeds, 1e-3, None, 0.01, published_epochs, 3, True, "cpu"))
+            for name in published
+            if name in caches
+        ]
+        for name, cfg in runs:
+            for task_name in ds.tasks:
+                result = run_probe(ds, get_task(task_name, ds), caches[name], cfg, results_dir)
+                console.print(score_line(f"{name} {task_name} {cfg.head}", result), markup=False, highlight=False)
+    except EXPECTED as err:
+        fail(str(err))
+    print_leaderboards(results_dir)
+
+
+def rerun(
+    result_file: Annotated[Path, typer.Argument(help="a result JSON written by probe, transfer or pisa")],
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+    cache_dir: CacheOpt = None,
+) -> None:
+    """Run again exactly the configuration a result file records (dataset and split, cache, task, head, seeds,
+    schedule) and say whether every seed's test scores came out the same. Exits with status 1 if they differ."""
+    from ..benchmark.results import TaskResult
+
+    try:
+        recorded = TaskResult.load(result_file)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        fail(f"{result_file}: cannot read a result from it ({err})")
+    try:
+        fresh = _rerun(recorded, results_dir, cache_dir)
+    except EXPECTED as err:
+        fail(str(err))
+    differences = compare_seeds(recorded.per_seed, fresh.per_seed)
+    label = f"{recorded.dataset}/{recorded.encoder}/{recorded.task}.{recorded.head}"
+    if differences:
+        console.print(f"{label}: scores differ from {result_file}:", markup=False, highlight=False)
+        for line in differences[:20]:
+            console.print(f"  {line}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print(
+        f"{label}: every seed's test scores are identical to {result_file} ({len(fresh.per_seed)} seeds)", markup=False, highlight=False
+    )
+
+
+def compare_seeds(recorded: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> list[str]:
+    """Lines naming each seed and metric whose test score differs (NaN equals NaN)."""
+    out = []
+    if [s["seed"] for s in recorded] != [s["seed"] for s in fresh]:
+        return [f"seeds {[s['seed'] for s in recorded]} recorded, {[s['seed'] for s in fresh]} now"]
+    for old, new in zip(recorded, fresh):
+        for metric in sorted(set(old["test"]) | set(new["test"])):
+            a, b = old["test"].get(metric), new["test"].get(metric)
+            if json.dumps(a) != json.dumps(b):
+                out.append(f"seed {old['seed']} {metric}: {a} recorded, {b} now")
+    return out
+
+
+def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None) -> Any:
+    from ..benchmark.train import TrainConfig
+    from ..tasks import TASKS
+
+    config = recorded.config
+    runner = TASKS[recorded.task].kind.runner if recorded.task in TASKS else "probe"
+    if runner == "pisa":
+        from ..experiments.pisa import PisaConfig
+
+        if "request" not in config:
+            raise ValueError("this PISA result predates recorded requests: run `pjbench pisa` with the options in its config.pisa")
+        pisa_cfg = _dataclass_from(PisaConfig, config["pisa"])
+        return run_pisa_request(config["request"], pisa_cfg, cache_dir, results_dir)
+    train = _dataclass_from(TrainConfig, config["train"])
+    if runner == "transfer":
+        from ..experiments.icpc_transfer import TransferConfig, run_transfer
+
+        source, target = _dataset_from(config["source"]["dataset"]), _dataset_from(config["target"]["dataset"])
+        caches = [_existing(Path(config["source"]["cache"])), _existing(Path(config["target"]["cache"]))]
+        return run_transfer(source, caches[0], target, caches[1], train, _dataclass_from(TransferConfig, config["transfer"]), results_dir)
+    from ..benchmark.probe import run_probe
+    from ..tasks import get_task
+
+    ds = _dataset_from(config["dataset"])
+    return run_probe(ds, get_task(config["task"]["name"], ds), _existing(Path(config["cache"]["path"])), train, results_dir)
+
+
+def _dataclass_from(cls: Any, values: dict[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in names}
+    return cls(**kwargs)
+
+
+def _dataset_from(record: dict[str, Any]) -> Any:
+    from ..datasets import load_dataset
+
+    if record.get("manifest"):
+        return load_dataset(manifest=Path(record["manifest"]))
+    return load_dataset(
+        record["name"],
+        build_missing=False,
+        audio_root=Path(record["audio_root"]) if record.get("audio_root") else None,
+        labels_dir=Path(record["labels_dir"]) if record.get("labels_dir") else None,
+        split_seed=int(record.get("split_seed", 0)),
+    )
+
+
+def _existing(cache: Path) -> Path:
+    if not cache.is_file():
+        raise FileNotFoundError(f"the cache this result was computed from, {cache}, is gone: extract again with the recorded options")
+    return cache

@@ -1,0 +1,131 @@
+"""Commands that show: the leaderboard, and the registries (encoders, tasks, datasets, heads)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import DEFAULT_RESULTS, ResultsOpt, console, did_you_mean, fail, print_leaderboards
+
+LISTS = ("encoders", "tasks", "datasets", "heads")
+
+
+def leaderboard(results_dir: ResultsOpt = DEFAULT_RESULTS) -> None:
+    """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset.
+
+    Cells are test-split scores in percent, mean ± 95% CI over seeds; a 'chance' row gives the best guess that
+    ignores the input; the papers' published numbers appear only on the datasets they were measured on.
+    """
+    if not results_dir.exists():
+        fail(f"no results in {results_dir}; run `pjbench probe` first")
+    try:
+        print_leaderboards(results_dir)
+    except ValueError as err:
+        fail(str(err))
+
+
+def rows_of(what: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of one registry, read without loading any model."""
+    if what == "encoders":
+        from ..encoders import available
+
+        header = ["name", "rate Hz", "frames/s", "dim", "layers", "licence", "training data", "weights", "description"]
+        rows = []
+        for name, spec in sorted(available().items()):
+            m = spec.meta
+            if m is None:
+                rows.append([name, "", "", "", "", "", "", spec.weights, "plugin: metadata once loaded"])
+                continue
+            rows.append(
+                [
+                    name,
+                    str(m.sample_rate),
+                    f"{m.frame_rate:g}",
+                    str(m.dim),
+                    str(m.n_layers),
+                    m.licence,
+                    "; ".join(m.training_data),
+                    spec.weights,
+                    m.description,
+                ]
+            )
+        return header, rows
+    if what == "tasks":
+        from ..tasks import MANIFEST_TASKS, TASKS
+
+        header = ["task", "kind", "classes", "primary metric", "lr", "batch", "command", "datasets", "description"]
+        rows = [
+            [
+                t.name,
+                t.kind.name,
+                str(t.n_classes),
+                t.primary_metric,
+                f"{t.lr:g}",
+                str(t.batch_size),
+                t.kind.runner,
+                t.datasets,
+                t.description,
+            ]
+            for t in TASKS.values()
+        ]
+        rows += [[name, "from the labels", "", "", "5e-05", "12", "probe", "--manifest", desc] for name, desc in MANIFEST_TASKS.items()]
+        return header, rows
+    if what == "datasets":
+        from ..datasets import DATASETS
+
+        header = ["dataset", "needs", "command", "tasks", "splits", "description"]
+        rows = [
+            [s.name, f"--{s.needs}" if s.needs else "", s.command, ", ".join(s.tasks), s.splits, s.description] for s in DATASETS.values()
+        ]
+        rows.append(
+            [
+                "--manifest FILE.csv",
+                "",
+                "probe",
+                "classification | multilabel | ranking-2way",
+                "the manifest's split column",
+                "your own recordings: id,path,split,label[,group]",
+            ]
+        )
+        return header, rows
+    if what == "heads":
+        from ..heads import HEADS
+
+        header = ["head", "default lr", "max epochs", "patience", "description"]
+        rows = [
+            [h.name, "the task's" if h.default_lr is None else f"{h.default_lr:g}", str(h.max_epochs), str(h.patience), h.description]
+            for h in HEADS.values()
+        ]
+        return header, rows
+    fail(f"cannot list {what!r}{did_you_mean(what, LISTS)}; choose {', '.join(LISTS)}", 2)
+
+
+def list_things(
+    what: Annotated[str, typer.Argument(help="encoders | tasks | datasets | heads")] = "encoders",
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv (json and csv for scripts)")] = "table",
+) -> None:
+    """List encoders (with their metadata, no weights loaded), tasks, datasets or probe heads."""
+    header, rows = rows_of(what)
+    if fmt == "json":
+        print(json.dumps([dict(zip(header, row)) for row in rows], indent=2))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        print(buffer.getvalue(), end="")
+    elif fmt == "table":
+        table = Table(show_lines=False)
+        for k, col in enumerate(header):
+            # names are never cut or wrapped; the long free-text columns fold instead
+            table.add_column(col, no_wrap=k == 0, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table, markup=False, highlight=False)
+    else:
+        fail(f"--format {fmt!r}: choose table, json or csv", 2)

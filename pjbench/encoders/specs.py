@@ -1,0 +1,145 @@
+"""The built-in encoders' static specs: what each one is, known without loading any weights.
+
+A spec is the single source of an encoder's metadata: `pjbench list encoders` shows it on a machine without the
+weights, and each adapter builds its loaded metadata from it (filling in what only the checkpoint knows: the
+revision, and the sizes of the model actually loaded), so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import EncoderMeta, Framing
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    name: str
+    target: str  # "module:factory", imported only when the encoder is used
+    meta: EncoderMeta | None  # None: a plugin's metadata, known once it is loaded
+    weights: str = ""  # where the weights come from
+
+    def frames(self, seconds: float) -> int:
+        """Frames of a segment of ``seconds`` with the published model."""
+        if self.meta is None:
+            raise ValueError(f"encoder {self.name} is a plugin: its frame count is known once it is loaded")
+        return self.meta.frames(seconds)
+
+
+# HuBERT-style feature extractor of MERT-v1 (conv_kernel, conv_stride of its config): 320 samples per frame
+MERT_CONVS: tuple[tuple[int, int], ...] = ((10, 5), (3, 2), (3, 2), (3, 2), (3, 2), (2, 2), (2, 2))
+
+BUILTIN: dict[str, EncoderSpec] = {
+    spec.name: spec
+    for spec in (
+        EncoderSpec(
+            "mel",
+            "pjbench.encoders.mel:MelEncoder",
+            EncoderMeta(
+                "mel", "1", 24000, 150.0, 128, 1, "n/a", (), "128-band mel spectrogram (log), n_fft 400, hop 160", framing=Framing("floor")
+            ),
+            "none (signal processing)",
+        ),
+        EncoderSpec(
+            "basicpitch",
+            "pjbench.encoders.basicpitch:BasicPitchEncoder",
+            EncoderMeta(
+                "basicpitch",
+                "0.4.0-icassp2022",
+                22050,
+                86.0,
+                440,
+                1,
+                "Apache-2.0",
+                ("GuitarSet", "iKala", "MAESTRO", "MedleyDB-Pitch", "Slakh"),
+                "basic-pitch note, onset and contour posteriorgrams (ONNX)",
+                framing=Framing("floor"),
+            ),
+            "inside the basic-pitch package (ONNX)",
+        ),
+        EncoderSpec(
+            "mert",
+            "pjbench.encoders.mert:mert_330m",
+            EncoderMeta(
+                "mert",
+                "m-a-p/MERT-v1-330M",
+                24000,
+                75.0,
+                1024,
+                25,
+                "CC-BY-NC-4.0",
+                ("MERT-v1 music corpus (160k h)",),
+                "MERT-v1-330M (24 layers, 1024-d) via transformers HubertModel",
+                framing=Framing(convs=MERT_CONVS),
+            ),
+            "Hugging Face m-a-p/MERT-v1-330M (cache or --checkpoint)",
+        ),
+        EncoderSpec(
+            "mert-95m",
+            "pjbench.encoders.mert:mert_95m",
+            EncoderMeta(
+                "mert-95m",
+                "m-a-p/MERT-v1-95M",
+                24000,
+                75.0,
+                768,
+                13,
+                "CC-BY-NC-4.0",
+                ("MERT-v1 music corpus (20k h)",),
+                "MERT-v1-95M (12 layers, 768-d) via transformers HubertModel",
+                framing=Framing(convs=MERT_CONVS),
+            ),
+            "Hugging Face m-a-p/MERT-v1-95M (cache or --checkpoint)",
+        ),
+        EncoderSpec(
+            "dac",
+            "pjbench.encoders.dac:DacEncoder",
+            EncoderMeta(
+                "dac",
+                "descript/dac_44khz",
+                44100,
+                44100 / 512,
+                1024,
+                1,
+                "MIT",
+                ("DAPS", "DNS Challenge", "Common Voice", "VCTK", "MUSDB", "Jamendo", "AudioSet"),
+                "DAC 44 kHz, z (1024-d), whole-segment encoding, via transformers DacModel",
+                framing=Framing("ceil"),  # the input is right-padded to a multiple of the hop
+            ),
+            "Hugging Face descript/dac_44khz, or descript's .pth (--checkpoint)",
+        ),
+        EncoderSpec(
+            "audiomae",
+            "pjbench.encoders.audiomae:AudioMaeEncoder",
+            EncoderMeta(
+                "audiomae",
+                "official pretrained.pth",
+                16000,
+                51.2,
+                768,
+                13,
+                "CC-BY-4.0 (Audio-MAE weights)",
+                ("AudioSet-2M",),
+                "Audio-MAE ViT-B/16 patch tokens (64 time x 8 frequency), via transformers ViTModel",
+                framing=Framing(fixed=512, max_seconds=10.24),  # a 1024-frame fbank: shorter input is padded
+            ),
+            "the official .pth (--checkpoint)",
+        ),
+        EncoderSpec(
+            "jukebox",
+            "pjbench.encoders.jukebox:JukeboxEncoder",
+            EncoderMeta(
+                "jukebox",
+                "5b vqvae.pth.tar",
+                44100,
+                44100 / 128,
+                64,
+                1,
+                "Noncommercial Use License (Jukebox weights)",
+                ("Jukebox 1.2M songs",),
+                "Jukebox 5b VQ-VAE level-2 encoder output before quantisation (hop 128)",
+                framing=Framing("floor"),  # strided convs (kernel 2s, stride s, padding s/2) halve the length exactly
+            ),
+            "Jukebox's own vqvae.pth.tar (--checkpoint)",
+        ),
+    )
+}

@@ -1,0 +1,195 @@
+"""Task kinds: everything that depends on what a task's answer looks like, in one class per kind.
+
+A kind supplies the examples a task's recordings make, the training targets, the loss, the rule that turns a
+model's outputs into probabilities, the metrics, the chance level and the plot. A new task of an existing kind is
+one :class:`~pjbench.tasks.base.Task` entry in the registry; a new kind is one subclass here (registered in
+``KINDS``). The training loop, the result builder, the leaderboard and the plots ask the kind and never test
+a task's name or kind themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..benchmark import metrics
+
+if TYPE_CHECKING:
+    from ..benchmark.results import TaskResult
+    from ..datasets.base import Recording
+    from .base import Example, Task
+
+
+class TaskKind:
+    """Single-label classification over ``task.classes``: softmax, cross-entropy, the multiclass metrics."""
+
+    name: ClassVar[str] = "multiclass"
+    inputs_per_example: ClassVar[int] = 1  # recordings side by side in one model input (2 for a ranking pair)
+    runner: ClassVar[str] = "probe"  # the command that runs tasks of this kind: probe | transfer | pisa
+    description: ClassVar[str] = "one class per recording"
+
+    def examples(self, task: Task, recordings: list[Recording], pair_group: str | None, seed: int = 0) -> list[Example]:
+        from .base import Example
+
+        assert task.label is not None, f"task {task.name} has no label function"
+        return [Example((rec.id,), task.label(rec), task.accept(rec) if task.accept else ()) for rec in recordings]
+
+    def targets(self, task: Task, examples: list[Example], device: torch.device) -> torch.Tensor:
+        return torch.tensor([ex.target for ex in examples], dtype=torch.long, device=device)
+
+    def loss(self, task: Task, train: list[Example], pos_weight_scale: float, device: torch.device) -> nn.Module:
+        return nn.CrossEntropyLoss()  # takes logits: the softmax is applied exactly once
+
+    def probabilities(self, task: Task, logits: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(logits, dim=1)
+
+    def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
+        y = np.array([ex.target for ex in examples])
+        return metrics.multiclass_metrics(y, probs, task.ordinal, task.n_classes)
+
+    def confusion(self, task: Task, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
+        return metrics.confusion(np.array([ex.target for ex in examples]), probs.argmax(1), task.n_classes)
+
+    def chance(self, task: Task, test: list[Example]) -> float:
+        """The primary metric of the best guess that ignores the input: 1/classes for per-class-averaged
+        accuracy, the most common answer's share for plain accuracy."""
+        if task.primary_metric == "acc0":
+            return 1.0 / len({ex.target for ex in test})
+        _, counts = np.unique([ex.target for ex in test], return_counts=True)
+        return float(counts.max() / len(test))
+
+    def plot(self, result: TaskResult, path: Path) -> Path:
+        from ..benchmark.plots import plot_result
+
+        return plot_result(result, path)
+
+
+class PairwiseKind(TaskKind):
+    """Ranking pairs: two recordings side by side, the class says which is better (or by how many levels)."""
+
+    name = "pairwise"
+    inputs_per_example = 2
+    description = "a pair of recordings; which is better, or the level difference"
+
+    def examples(self, task: Task, recordings: list[Recording], pair_group: str | None, seed: int = 0) -> list[Example]:
+        from .base import build_pairs
+
+        return build_pairs(task, recordings, pair_group, seed)
+
+
+class MultilabelKind(TaskKind):
+    """Several classes per recording: a sigmoid per class, weighted BCE as the paper, mAP and ROC-AUC."""
+
+    name = "multilabel"
+    description = "a set of classes per recording"
+
+    def targets(self, task: Task, examples: list[Example], device: torch.device) -> torch.Tensor:
+        return torch.tensor([ex.target for ex in examples], dtype=torch.float32, device=device)
+
+    def loss(self, task: Task, train: list[Example], pos_weight_scale: float, device: torch.device) -> nn.Module:
+        y = np.array([ex.target for ex in train], dtype=float)
+        pos = np.clip(y.sum(0), 1, None)
+        pos_weight = pos_weight_scale * (len(y) - pos) / pos  # the paper's pos_weight
+        return nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, dtype=torch.float32, device=device))
+
+    def probabilities(self, task: Task, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+    def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
+        return metrics.multilabel_metrics(np.array([ex.target for ex in examples]), probs, task.classes)
+
+    def confusion(self, task: Task, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
+        return None
+
+    def chance(self, task: Task, test: list[Example]) -> float:
+        """mAP of a random ranking (the AP of a constant score, the prevalence, is lower: any trained model ranks)."""
+        y = np.array([ex.target for ex in test])
+        present = [k for k in range(y.shape[1]) if y[:, k].sum() > 0]
+        return float(np.mean([metrics.expected_random_ap(int(y[:, k].sum()), len(y)) for k in present]))
+
+
+class SetHitKind(TaskKind):
+    """One answer per recording that counts if it is any of the recording's true labels (technique-single).
+
+    The best single answer is the class most likely to be among the true ones, arg-max P(c in S | x), so each
+    class learns that marginal (a sigmoid per class, unweighted BCE on the set). A softmax towards 1/|S| per
+    true label would learn E[1(c in S)/|S|] instead, which favours labels that come alone and scores below a
+    constant guess of the most common label when the input says little."""
+
+    name = "single-of-set"
+    description = "one answer per recording, right if it is any of its true labels"
+
+    def targets(self, task: Task, examples: list[Example], device: torch.device) -> torch.Tensor:
+        hot = torch.zeros(len(examples), task.n_classes, device=device)
+        for row, ex in enumerate(examples):
+            hot[row, list(ex.accept)] = 1.0
+        return hot
+
+    def loss(self, task: Task, train: list[Example], pos_weight_scale: float, device: torch.device) -> nn.Module:
+        return nn.BCEWithLogitsLoss()  # unweighted: the arg-max needs calibrated marginals, not balanced ones
+
+    def probabilities(self, task: Task, logits: torch.Tensor) -> torch.Tensor:
+        """The sigmoid marginals normalised to sum to one (the arg-max is unchanged), so the multiclass metrics of
+        the reference label (ROC-AUC, confusion) read them as a distribution."""
+        marginals = torch.sigmoid(logits)
+        return marginals / marginals.sum(dim=1, keepdim=True)
+
+    def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
+        out = super().metrics(task, examples, probs)
+        out["hit_accuracy"] = metrics.hit_accuracy([ex.accept for ex in examples], probs)
+        return out
+
+    def chance(self, task: Task, test: list[Example]) -> float:
+        counts = np.zeros(task.n_classes)
+        for ex in test:
+            for a in ex.accept:
+                counts[a] += 1
+        return float(counts.max() / len(test))  # always guessing the most common label
+
+
+class TransferKind(TaskKind):
+    """A ranking probe trained on one dataset judges pairs of another (ICPC-2015); run by `pjbench transfer`."""
+
+    name = "transfer"
+    inputs_per_example = 2
+    runner = "transfer"
+    description = "a ranking probe applied to pairs of another dataset"
+
+    def chance(self, task: Task, test: list[Example]) -> float:
+        return 0.5  # the pairs come in both orders: either constant verdict is right half the time
+
+    def plot(self, result: TaskResult, path: Path) -> Path:
+        from ..benchmark.plots import plot_win_counts
+
+        return plot_win_counts(result.extra["ranking"], path)
+
+
+class PlayerLevelKind(TaskKind):
+    """An ordinal level (PISA's 1-10) from several clips: cross-entropy plus the paper's L1 + L2 of the expected
+    level; accuracy, balanced accuracy, within-one, MAE, Spearman. Run by `pjbench pisa`."""
+
+    name = "player-level"
+    runner = "pisa"
+    description = "an ordinal level from clips of video, audio or both"
+    reg_weight: ClassVar[float] = 0.1  # the paper's Eq. 1
+
+    def loss_of(self, logits: torch.Tensor, levels: torch.Tensor, reg_weight: float | None = None) -> torch.Tensor:
+        from ..heads.pisa import level_loss
+
+        return level_loss(logits, levels, self.reg_weight if reg_weight is None else reg_weight)
+
+    def level_metrics(self, levels: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+        return metrics.level_metrics(levels, probs)
+
+    def chance_of(self, levels: list[int]) -> float:
+        _, counts = np.unique(levels, return_counts=True)
+        return float(counts.max() / counts.sum())  # always the test split's most common level
+
+
+KINDS: dict[str, TaskKind] = {
+    kind.name: kind for kind in (TaskKind(), PairwiseKind(), MultilabelKind(), SetHitKind(), TransferKind(), PlayerLevelKind())
+}
