@@ -53,7 +53,7 @@ def test_helpful_errors(pjbench_home, tmp_path):
     r = runner.invoke(app, ["probe", "--encoder", "nosuch", "--dataset", "synthetic-tiny", "--results-dir", str(tmp_path)])
     assert r.exit_code == 1 and "extract" in r.output
     r = runner.invoke(app, ["extract", "--encoder", "nosuch", "--dataset", "synthetic-tiny"])
-    assert r.exit_code == 1 and "unknown encoder" in r.output
+    assert r.exit_code == 2 and "unknown encoder" in r.output  # a usage error
     r = runner.invoke(app, ["list", "encoders"])
     assert r.exit_code == 0
     for name in ("mel", "basicpitch", "mert", "dac", "audiomae", "jukebox"):

@@ -100,11 +100,25 @@ class _Decoded(TorchDataset):
         return {"index": i, "segments": torch.from_numpy(segs.audio), "last": segs.last_seconds, "duration": len(audio) / self.sample_rate}
 
 
-def _select_layers(emb: torch.Tensor, layer: str) -> torch.Tensor:
+def layer_index(layer: str, n_layers: int) -> int | None:
+    """The stored layer's index (None: all layers); a number counts from 0, or from the last when negative. An index
+    outside the encoder's layers is an error, never wrapped round to another layer."""
     if layer == "all":
-        return emb
-    idx = emb.shape[1] - 1 if layer == "last" else int(layer) % emb.shape[1]
-    return emb[:, idx : idx + 1]
+        return None
+    if layer == "last":
+        return n_layers - 1
+    try:
+        idx = int(layer)
+    except ValueError:
+        raise ValueError(f"--layer {layer!r}: give last, all or a layer number") from None
+    if not -n_layers <= idx < n_layers:
+        raise ValueError(f"--layer {layer}: the encoder has {n_layers} layer(s), 0..{n_layers - 1} (or -1 for the last)")
+    return idx % n_layers
+
+
+def _select_layers(emb: torch.Tensor, layer: str) -> torch.Tensor:
+    idx = layer_index(layer, emb.shape[1])
+    return emb if idx is None else emb[:, idx : idx + 1]
 
 
 def pooled_frames(pool: str, frames: int, seconds: float) -> int:
@@ -145,6 +159,7 @@ def extract(
     device = resolve_device(cfg.device)
     encoder.to(device)
     meta = encoder.meta
+    layer_index(cfg.layer, meta.n_layers)  # a wrong --layer fails before any audio is read
     conf = cache_config(dataset, encoder, cfg)
     path = cache_path_for(dataset, encoder, cfg, cache_root)
     frames_out = pooled_frames(cfg.pool, meta.frames(cfg.segments.seconds), cfg.segments.seconds)

@@ -120,8 +120,9 @@ def dataset_record(dataset: Dataset) -> dict[str, Any]:
     """How the dataset was read and split: enough to rebuild the same split."""
     keys = ("split_rule", "split_seed", "split_hash", "audio_root", "labels_dir", "manifest", "n_label_rows", "n_missing_audio")
     record: dict[str, Any] = {"name": dataset.name, **{k: dataset.info[k] for k in keys if k in dataset.info}}
-    if "config" in dataset.info:  # the synthetic set: its generator config
+    if "config" in dataset.info:  # the synthetic set: its generator config and where it lies
         record["synthetic_config"] = dataset.info["config"]
+        record["root"] = str(dataset.root)
     return record
 
 

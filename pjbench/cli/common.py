@@ -16,7 +16,7 @@ from rich.logging import RichHandler
 # in a terminal rich wraps to its width; in a pipe or a log, lines are never wrapped (a result line or a markdown
 # row broken in two cannot be read or grepped)
 console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 100_000)
-err_console = Console(stderr=True, soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 100_000)
 log = logging.getLogger("pjbench")
 
 DatasetOpt = Annotated[
@@ -67,7 +67,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
     if logging.getLogger().isEnabledFor(logging.DEBUG) and sys.exc_info()[0] is not None:
         err_console.print_exception()
-    raise typer.Exit(code)
+    raise SystemExit(code)  # not typer.Exit: that one is a RuntimeError, which the commands' handlers would catch
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -386,6 +386,9 @@ def rerun(
     result_file: Annotated[Path, typer.Argument(help="a result JSON written by probe, transfer or pisa")],
     results_dir: ResultsOpt = DEFAULT_RESULTS,
     cache_dir: CacheOpt = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="probe results: this cache instead of the recorded one (e.g. extracted again elsewhere)")
+    ] = None,
 ) -> None:
     """Run again exactly the configuration a result file records (dataset and split, cache, task, head, seeds,
     schedule) and say whether every seed's test scores came out the same. Exits with status 1 if they differ."""
@@ -396,7 +399,7 @@ def rerun(
     except (OSError, ValueError, TypeError, KeyError) as err:
         fail(f"{result_file}: cannot read a result from it ({err})")
     try:
-        fresh = _rerun(recorded, results_dir, cache_dir)
+        fresh = _rerun(recorded, results_dir, cache_dir, cache)
     except EXPECTED as err:
         fail(str(err))
     differences = compare_seeds(recorded.per_seed, fresh.per_seed)
@@ -424,7 +427,7 @@ def compare_seeds(recorded: list[dict[str, Any]], fresh: list[dict[str, Any]]) -
     return out
 
 
-def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None) -> Any:
+def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path | None = None) -> Any:
     from ..benchmark.train import TrainConfig
     from ..tasks import TASKS
 
@@ -448,7 +451,7 @@ def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None) -> Any:
     from ..tasks import get_task
 
     ds = _dataset_from(config["dataset"])
-    return run_probe(ds, get_task(config["task"]["name"], ds), _existing(Path(config["cache"]["path"])), train, results_dir)
+    return run_probe(ds, get_task(config["task"]["name"], ds), _existing(cache or Path(config["cache"]["path"])), train, results_dir)
 
 
 def _dataclass_from(cls: Any, values: dict[str, Any]) -> Any:
@@ -462,6 +465,8 @@ def _dataset_from(record: dict[str, Any]) -> Any:
 
     if record.get("manifest"):
         return load_dataset(manifest=Path(record["manifest"]))
+    if record.get("root") and record.get("synthetic_config"):
+        return load_dataset(record["root"])  # a synthetic set: its folder
     return load_dataset(
         record["name"],
         build_missing=False,
