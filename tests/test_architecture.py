@@ -239,7 +239,7 @@ def test_probe_standardize_rerun_and_config_file(tiny, tiny_mel_cache, pjbench_h
 def test_usage_errors_say_what_to_do(tiny, tiny_mel_cache, tmp_path):
     r = runner.invoke(app, ["probe", "-e", "mel", "-d", "synthetic-tiny", "-t", "Expertise-2Way", "--results-dir", str(tmp_path)])
     assert r.exit_code == 2 and "did you mean expertise-2way" in r.output
-    r = runner.invoke(app, ["extract", "--encoder", "MERT"])
+    r = runner.invoke(app, ["extract", "--encoder", "MERT", "-d", "synthetic-tiny"])
     assert r.exit_code == 2 and "did you mean mert" in r.output
     r = runner.invoke(app, ["probe", "-t", "pisa-player-level"])
     assert r.exit_code == 2 and "pjbench pisa" in r.output

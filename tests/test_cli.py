@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from pjbench.cli import app
@@ -32,21 +33,21 @@ def test_extract_probe_leaderboard_end_to_end(tiny_mel_cache, pjbench_home, tmp_
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     for head in ("published", "linear"):
-        path = results / "synthetic-tiny-seed0" / "mel" / f"difficulty-3way.{head}.json"
+        path = results / "synthetic-tiny" / "mel" / f"difficulty-3way.{head}.json"
         data = json.loads(path.read_text())
         assert data["schema_version"] == 1 and len(data["per_seed"]) == 2
         assert {"git_revision", "torch", "python"} <= set(data["environment"])
         assert data["config"]["train"]["seeds"] == [0, 1] and data["config"]["hash"]
         assert path.with_suffix(".png").exists()
-    first = json.loads((results / "synthetic-tiny-seed0" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
+    first = json.loads((results / "synthetic-tiny" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
     r = runner.invoke(app, args[:-2] + ["--head", "published", "--results-dir", str(results)])
     assert r.exit_code == 0, r.output  # a crashed rerun must not pass as "same scores"
-    again = json.loads((results / "synthetic-tiny-seed0" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
+    again = json.loads((results / "synthetic-tiny" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
     assert [s["test"] for s in first] == [s["test"] for s in again]  # same seed -> same scores
     r = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
     assert r.exit_code == 0, r.output
     assert "difficulty-3way acc0" in r.output and "chance" in r.output
-    assert (results / "synthetic-tiny-seed0" / "leaderboard.csv").exists()
+    assert (results / "synthetic-tiny" / "leaderboard.csv").exists()
 
 
 def test_helpful_errors(pjbench_home, tmp_path):
@@ -95,3 +96,17 @@ def test_encoder_option_values_are_typed():
 
     assert _parse_value("true") is True and _parse_value("False") is False
     assert _parse_value("3") == 3 and _parse_value("0.5") == 0.5 and _parse_value("power") == "power"
+
+
+@pytest.mark.slow
+def test_demo_runs_every_task_and_writes_the_board(tiny_mel_cache, tmp_path):
+    """The demo's whole path (synth, extract, every task with both heads, the board) on the tiny set, cut short."""
+    results = tmp_path / "results"
+    args = ["demo", "--size", "tiny", "-e", "mel", "--seeds", "1", "--published-seeds", "1", "--published-epochs", "1"]
+    r = runner.invoke(app, [*args, "--results-dir", str(results)])
+    assert r.exit_code == 0, r.output
+    assert "note: the tiny set has" in r.output  # its numbers mean nothing, and the demo says so
+    board = (results / "synthetic-tiny" / "leaderboard.md").read_text()
+    for task in ("expertise-2way", "difficulty-9way", "technique-single"):
+        assert task in board
+    assert len(list((results / "synthetic-tiny" / "mel").glob("*.json"))) == 14  # 7 tasks x 2 heads

@@ -68,8 +68,31 @@ def test_leaderboard_marks_cells_not_clearly_above_chance():
         return TaskResult("d", "mel", "technique-single", head, "hit_accuracy", scores, [], {}, {}, {"chance": 0.367}, {}, {})
 
     header, body = table("d", [result("linear", 0.52, 0.05), result("published", 0.33, 0.10)])
-    cells = {row[1]: row[2] for row in body}
+    cells = {row[1]: row[3] for row in body}
+    assert header[:3] == ["encoder", "head", "seeds"]
     assert cells["linear"] == "52.0 ± 5.0" and cells["published"] == "33.0 ± 10.0" + NEAR_CHANCE
+
+
+def test_leaderboard_csv_has_numeric_columns(tmp_path):
+    """The CSV is for spreadsheets and pandas: one row per cell, plain numbers, LF line ends, a final newline."""
+    import csv
+
+    from pjbench.benchmark.leaderboard import write_leaderboards
+    from pjbench.benchmark.results import TaskResult
+
+    per_seed = [{"seed": s, "test": {"hit_accuracy": v}} for s, v in enumerate((0.5, 0.6, 0.7))]
+    scores = {"hit_accuracy": {"mean": 0.6, "ci95": 0.248}}
+    TaskResult("d", "mel", "technique-single", "linear", "hit_accuracy", scores, per_seed, {}, {}, {"chance": 0.367}, {}, {}).save(tmp_path)
+    board = write_leaderboards(tmp_path)["d"]
+    assert "| mel | linear | 3 | 60.0 ± 24.8 ° |" in board and "Reference rows" not in (tmp_path / "d" / "leaderboard.md").read_text()
+    raw = (tmp_path / "d" / "leaderboard.csv").read_bytes()
+    assert b"\r" not in raw and raw.endswith(b"\n")
+    rows = list(csv.DictReader(raw.decode().splitlines()))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["task"], row["metric"], int(row["n_seeds"])) == ("technique-single", "hit_accuracy", 3)
+    assert float(row["mean"]) == 0.6 and abs(float(row["ci_low"]) - 0.352) < 1e-9 and abs(float(row["ci_high"]) - 0.848) < 1e-9
+    assert float(row["chance"]) == 0.367 and row["clearly_above_chance"] == "0"
 
 
 @pytest.mark.parametrize(("positives", "total"), [(1, 5), (2, 6), (4, 6), (6, 6)])

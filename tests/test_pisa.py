@@ -124,7 +124,7 @@ def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cach
     from pjbench.datasets.pisa import load_synthetic_pisa
     from pjbench.experiments.clipcache import ClipReader, build_clip_cache
 
-    ds = load_synthetic_pisa(short_videos, "synthetic-short-seed0-video")
+    ds = load_synthetic_pisa(short_videos, "synthetic-short-video")
     assert len(ds.performances) == len(ds.videos) >= 150 and not ds.missing  # one suited performance per piece
     assert {p.split for p in ds.performances} == {"train", "val", "test"}
     cache = build_clip_cache(ds, "uniform", frame_size=32, root=pisa_cache, progress=False)
@@ -140,7 +140,7 @@ def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cach
     frozen = [*args, "--modality", "multimodal", "--mode", "frozen", "--epochs", "4", "--seeds", "2", "--lr", "1e-3"]
     r = runner.invoke(app, frozen)
     assert r.exit_code == 0, r.output
-    path = results / "synthetic-short-seed0-video" / "c3d-small+resnet18 (width 4)" / "pisa-multimodal-uniform.frozen.json"
+    path = results / "synthetic-short-video" / "c3d-small+resnet18 (width 4)" / "pisa-multimodal-uniform.frozen.json"
     first = json.loads(path.read_text())
     assert {"accuracy", "acc0", "within_one", "mae", "spearman"} <= set(first["scores"]) and len(first["per_seed"]) == 2
     r = runner.invoke(app, frozen)
@@ -148,8 +148,8 @@ def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cach
     assert [s["test"] for s in json.loads(path.read_text())["per_seed"]] == [s["test"] for s in first["per_seed"]]  # same seed, same scores
     r = runner.invoke(app, [*args, "--modality", "video", "--mode", "end-to-end", "--epochs", "1", "--seeds", "1"])
     assert r.exit_code == 0, r.output
-    assert (results / "synthetic-short-seed0-video" / "c3d-small (width 4)" / "pisa-video-uniform.end-to-end.json").exists()
-    assert "pisa-multimodal-uniform accuracy" in (results / "synthetic-short-seed0-video" / "leaderboard.md").read_text()
+    assert (results / "synthetic-short-video" / "c3d-small (width 4)" / "pisa-video-uniform.end-to-end.json").exists()
+    assert "pisa-multimodal-uniform accuracy" in (results / "synthetic-short-video" / "leaderboard.md").read_text()
 
 
 def _write_video(path: Path, n_frames: int, fps: int, size: tuple[int, int], seed: int) -> None:

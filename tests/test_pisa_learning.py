@@ -24,7 +24,7 @@ from pjbench.datasets.pisa import load_synthetic_pisa
 from pjbench.experiments.pisa import PisaConfig, run_pisa
 
 WIDTH, FRAMES = 4, 32
-SHORT_VIDEO = "synthetic-short-seed0-video"  # the name `pjbench probe --dataset synthetic-short` gives it: one shared cache
+SHORT_VIDEO = "synthetic-short-video"  # the name `pjbench probe --dataset synthetic-short` gives it: one shared cache
 
 
 def _assert_learns(result: TaskResult, head: str) -> None:

@@ -22,13 +22,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
-from tqdm import tqdm
 
 from .. import __version__
 from ..audio import AudioError, load_audio
 from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder
 from ..paths import cache_dir
+from ..progress import progress_bar
 from .cache import CacheWriter, cache_key
 from .segments import SegmentConfig, SilentError, TooShortError, segment
 
@@ -231,7 +231,7 @@ def extract(
                 report.audio_seconds += item["duration"]
             pending.clear()
 
-        bar = tqdm(total=len(todo), desc=f"extract {meta.name}", unit="rec", disable=not progress)
+        bar = progress_bar(total=len(todo), desc=f"extract {meta.name}", unit="rec", enabled=progress)
         queued = 0
         for item in loader:
             rec = todo[item["index"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import time
@@ -14,6 +15,22 @@ from ..hashing import config_hash
 from .metrics import mean_ci
 
 SCHEMA_VERSION = 1
+REFERENCE_MARKER = ".pjbench-reference"  # in the results folder committed with pjbench: read-only for runs
+UPDATE_REFERENCE_ENV = "PJBENCH_UPDATE_REFERENCE"
+
+
+def is_reference(results_dir: Path) -> bool:
+    """The folder holds pjbench's committed reference results (the demo's, regenerated only on purpose)."""
+    return (Path(results_dir) / REFERENCE_MARKER).exists()
+
+
+def check_writable(results_dir: Path) -> None:
+    if is_reference(results_dir) and os.environ.get(UPDATE_REFERENCE_ENV) != "1":
+        raise ValueError(
+            f"{results_dir} holds pjbench's committed reference results, which runs do not overwrite: write yours elsewhere "
+            f"(--results-dir DIR or $PJBENCH_RESULTS; the default is ./pjbench-results). Maintainers regenerate them with "
+            f"{UPDATE_REFERENCE_ENV}=1."
+        )
 
 
 @dataclass
@@ -39,6 +56,7 @@ class TaskResult:
         return results_dir / self.dataset / self.encoder / f"{self.task}.{self.head}.json"
 
     def save(self, results_dir: Path) -> Path:
+        check_writable(results_dir)
         path = self.path(results_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

@@ -22,6 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: rich's panels show every flag with a type (`<bool>` reads as if a flag took a value), wrap at 80
+    # columns in a pipe, and eat square brackets as markup
+    rich_markup_mode=None,
 )
 
 
@@ -50,29 +53,34 @@ def _config_defaults(path: Path) -> dict[str, dict[str, object]]:
 def main(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging, and tracebacks with errors")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print nothing but errors (results are still written)")] = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="a TOML file of defaults per command ([probe] seeds = 3 ...) for long runs")
     ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
 ) -> None:
-    setup_logging(verbose)
+    setup_logging(verbose, quiet)
     if config is not None:
         ctx.default_map = {**(ctx.default_map or {}), **_config_defaults(config)}
 
 
-app.command()(prepare.synth)
-app.command()(prepare.extract)
-app.command()(run.probe)
-app.command()(run.transfer)
-app.command()(run.pisa)
-app.command()(run.rerun)
-app.command()(show.leaderboard)
-app.command("list")(show.list_things)
-app.command("validate-encoder")(prepare.validate_encoder)
-app.command()(run.demo)
+COMMANDS = (
+    ("synth", prepare.synth, "Render the embedded synthetic piano dataset (audio, MIDI, labels; optional keyboard videos)."),
+    ("extract", prepare.extract, "Embed every recording into an HDF5 cache of segment embeddings (resumable)."),
+    ("probe", run.probe, "Train probes on cached embeddings; validation picks the epoch, the test split is scored once."),
+    ("transfer", run.transfer, "Judge ICPC-2015 candidate pairs with the PLD expertise probe; rank by win count."),
+    ("pisa", run.pisa, "PISA player level from video, audio or both (end to end or frozen features)."),
+    ("rerun", run.rerun, "Run a result file's recorded configuration again and compare every seed's scores."),
+    ("leaderboard", show.leaderboard, "Print and write the leaderboard of every dataset with results."),
+    ("list", show.list_things, "List encoders, tasks, datasets or heads (no weights loaded; --format json|csv)."),
+    ("validate-encoder", prepare.validate_encoder, "Check an encoder's shapes, determinism, batch invariance, NaNs and speed."),
+    ("demo", run.demo, "The whole benchmark on the embedded dataset: synth, extract, every probe, leaderboard."),
+)
+for name, command, summary in COMMANDS:
+    app.command(name, short_help=summary)(command)
 
-data_app = typer.Typer(help="Inspect datasets: leakage, shortcuts, missing audio.", no_args_is_help=True)
-data_app.command("check")(prepare.data_check)
+data_app = typer.Typer(help="Inspect datasets: leakage, shortcuts, missing audio.", no_args_is_help=True, rich_markup_mode=None)
+data_app.command("check", short_help="Leakage and shortcut report of a dataset (text, PNG, missing-audio.csv).")(prepare.data_check)
 app.add_typer(data_app, name="data")
 
 __all__ = ["app"]

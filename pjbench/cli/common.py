@@ -20,13 +20,25 @@ err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isat
 log = logging.getLogger("pjbench")
 
 DatasetOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--dataset",
         "-d",
-        help="a dataset name (`pjbench list datasets`), a synthetic dataset folder, or a manifest CSV; your own data: --manifest",
+        help="a dataset name (`pjbench list datasets`), a synthetic dataset folder, or a manifest CSV; your own data: "
+        "--manifest [default: synthetic, the embedded set]",
+        show_default=False,
     ),
 ]
+ASSUMED = "synthetic"  # the dataset a command uses when given neither --dataset nor --manifest
+
+
+def assumed_note(dataset: str | None, manifest: Path | None) -> str:
+    """What to add to a message about the data when the user named none (they may have forgotten --manifest)."""
+    if dataset is None and manifest is None:
+        return f" (no --dataset or --manifest was given, so the embedded {ASSUMED} set was assumed; name yours with --manifest FILE.csv)"
+    return ""
+
+
 AudioRootOpt = Annotated[
     Path | None, typer.Option("--audio-root", help="your copy of a published dataset's audio, laid out as its label files name it")
 ]
@@ -39,21 +51,26 @@ ManifestOpt = Annotated[Path | None, typer.Option("--manifest", help="your own d
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="where embedding caches live (default $PJBENCH_HOME/cache)")]
 ResultsOpt = Annotated[
     Path,
-    typer.Option("--results-dir", envvar="PJBENCH_RESULTS", help="where result JSON files and leaderboards go ($PJBENCH_RESULTS)"),
+    typer.Option(
+        "--results-dir",
+        envvar="PJBENCH_RESULTS",
+        help="where result JSON files and leaderboards go ($PJBENCH_RESULTS; default ./pjbench-results)",
+    ),
 ]
 DeviceOpt = Annotated[str, typer.Option(help="auto (a GPU when there is one) | cpu | cuda[:N]")]
 SeedsOpt = Annotated[int, typer.Option(help="number of seeds (0..N-1); the interval is over seeds")]
 
-DEFAULT_RESULTS = Path("results")
+DEFAULT_RESULTS = Path("pjbench-results")  # in the current folder; never the committed reference results
 
 
 class Problem(Exception):
     """An expected failure of a command: its message is the whole story (no traceback unless --verbose)."""
 
 
-def setup_logging(verbose: bool) -> None:
+def setup_logging(verbose: bool, quiet: bool = False) -> None:
+    console.quiet = quiet
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
         format="%(message)s",
         handlers=[RichHandler(console=err_console, show_path=False, show_time=sys.stderr.isatty())],
         force=True,
@@ -118,9 +135,12 @@ def device_name(device: str) -> str:
 
 def print_leaderboards(results_dir: Path) -> None:
     from ..benchmark.leaderboard import write_leaderboards
+    from ..benchmark.results import is_reference
 
+    reference = is_reference(results_dir)
     for name, md in write_leaderboards(results_dir).items():
-        console.print(f"\n[bold]{name}[/bold]  ({results_dir / name / 'leaderboard.md'})")
+        where = "pjbench's committed reference results, read-only" if reference else str(results_dir / name / "leaderboard.md")
+        console.print(f"\n[bold]{name}[/bold]  ({where})")
         console.print(md, markup=False, highlight=False)
 
 

@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 
 from .common import (
+    ASSUMED,
+    DEFAULT_RESULTS,
     AudioRootOpt,
     CacheOpt,
     DatasetOpt,
@@ -17,6 +19,7 @@ from .common import (
     ManifestOpt,
     ResultsOpt,
     SplitSeedOpt,
+    assumed_note,
     console,
     device_name,
     did_you_mean,
@@ -76,11 +79,13 @@ def extract(
     encoder: Annotated[
         str, typer.Option("--encoder", "-e", help="encoder name (`pjbench list encoders`) or package.module:object")
     ] = "mel",
-    dataset: DatasetOpt = "synthetic",
+    dataset: DatasetOpt = None,
     manifest: ManifestOpt = None,
     option: Annotated[
         list[str] | None,
-        typer.Option("--option", "-o", help="encoder option KEY=VALUE, e.g. -o scale=power for the reference's linear mel"),
+        typer.Option(
+            "--option", "-o", metavar="KEY=VALUE", help="encoder option KEY=VALUE, e.g. -o scale=power for the reference's linear mel"
+        ),
     ] = None,
     checkpoint: Annotated[
         str | None,
@@ -119,13 +124,15 @@ def extract(
     from ..paths import cache_dir as default_cache
 
     try:
-        ds = load_dataset(None if manifest else dataset, manifest, audio_root=audio_root, labels_dir=labels, split_seed=split_seed)
-        enc = load_named_encoder(encoder, option, checkpoint)
+        enc = load_named_encoder(encoder, option, checkpoint)  # a wrong encoder name fails before any data is built
+        ds = load_dataset(
+            dataset or (None if manifest else ASSUMED), manifest, audio_root=audio_root, labels_dir=labels, split_seed=split_seed
+        )
         keep = ds.max_segments if max_segments is None else (max_segments or None)
         cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers)
         report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
     except EXPECTED as err:
-        fail(str(err))
+        fail(str(err) + assumed_note(dataset, manifest))
     if ds.info.get("n_missing_audio"):
         console.print(
             f"[yellow]{ds.info['n_missing_audio']} of {ds.info['n_label_rows']} label rows have no audio[/yellow] "
@@ -146,7 +153,7 @@ def data_check(
     labels: LabelsOpt = None,
     split_seed: SplitSeedOpt = 0,
     out: Annotated[Path | None, typer.Option(help="where the report goes (default: RESULTS_DIR/<dataset>/)")] = None,
-    results_dir: ResultsOpt = Path("results"),
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
 ) -> None:
     """Leakage and shortcut report: performer / piece / source overlap across splits, the same audio on two sides,
     missing and unreadable files, and per label the duration, codec, sample-rate and channel distribution with how
@@ -174,7 +181,7 @@ def data_check(
 
 def validate_encoder(
     encoder: Annotated[str, typer.Argument(help="encoder name or package.module:object")],
-    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="encoder option KEY=VALUE")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", metavar="KEY=VALUE", help="encoder option KEY=VALUE")] = None,
     checkpoint: Annotated[str | None, typer.Option(help="pretrained weights (file or folder in the published layout)")] = None,
     device: DeviceOpt = "auto",
 ) -> None:

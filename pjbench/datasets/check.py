@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from ..audio import AudioError, AudioInfo, probe_audio
+from ..progress import progress_bar
 from .base import SPLITS, Dataset
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ LABEL_KEYS: dict[str, str] = {
     "icpc2015": "stage",
 }
 PROPERTIES: tuple[str, ...] = ("duration", "codec", "sample_rate", "channels")
+
+
+SHORTCUT_MARGIN = 0.15  # balanced accuracy this far above chance from one property alone is reported as a shortcut
 
 
 @dataclass
@@ -46,10 +49,14 @@ class CheckReport:
     label_notes: list[str] = field(default_factory=list)
     values: dict[str, list[tuple[str, AudioInfo]]] = field(default_factory=dict)  # label -> per-file info, for the plot
 
-    def warnings(self, margin: float = 0.15) -> list[str]:
+    def is_shortcut(self, prop: str, margin: float = SHORTCUT_MARGIN) -> bool:
+        s = self.shortcut_scores[prop]
+        return s["balanced_accuracy"] >= s["chance"] + margin
+
+    def warnings(self, margin: float = SHORTCUT_MARGIN) -> list[str]:
         out = [f"leak: {x}" for x in self.leaks] + [f"the same audio file on two sides: {x}" for x in self.shared_files]
         for prop, s in self.shortcut_scores.items():
-            if s["balanced_accuracy"] >= s["chance"] + margin:
+            if self.is_shortcut(prop, margin):
                 out.append(
                     f"shortcut: {prop} alone predicts the {self.label_key} label with balanced accuracy "
                     f"{100 * s['balanced_accuracy']:.0f}% (chance {100 * s['chance']:.0f}%)"
@@ -106,7 +113,7 @@ def check_dataset(dataset: Dataset, progress: bool = True) -> CheckReport:
 
     infos: dict[str, list[tuple[str, AudioInfo]]] = defaultdict(list)
     unreadable = {}
-    for rec in tqdm(dataset.recordings, desc=f"check {dataset.name}", unit="file", disable=not progress):
+    for rec in progress_bar(dataset.recordings, desc=f"check {dataset.name}", unit="file", enabled=progress):
         try:
             infos[str(rec.labels[key])].append((rec.id, probe_audio(rec.path)))
         except AudioError as err:
@@ -194,10 +201,12 @@ def plot_report(report: CheckReport, path: Path) -> Path:
 
     labels = list(report.values)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    durations = [[i.duration / 60 for _, i in report.values[lbl]] for lbl in labels]
+    seconds = [[i.duration for _, i in report.values[lbl]] for lbl in labels]
+    in_minutes = float(np.median([d for ds in seconds for d in ds] or [0.0])) >= 120  # clips in seconds, recitals in minutes
+    durations = [[d / 60 for d in ds] for ds in seconds] if in_minutes else seconds
     axes[0].boxplot(durations, showfliers=False)
     axes[0].set_xticks(range(1, len(labels) + 1), [str(x)[:10] for x in labels], rotation=30)
-    axes[0].set_ylabel("duration (min)")
+    axes[0].set_ylabel("duration (min)" if in_minutes else "duration (s)")
     axes[0].set_title("duration per label")
     codecs = sorted({i.codec for lbl in labels for _, i in report.values[lbl]})
     bottom = np.zeros(len(labels))
@@ -209,7 +218,9 @@ def plot_report(report: CheckReport, path: Path) -> Path:
     axes[1].set_title("codec share per label")
     axes[1].legend(fontsize=7)
     props = list(report.shortcut_scores)
-    axes[2].bar(props, [100 * report.shortcut_scores[p]["balanced_accuracy"] for p in props], color="tab:red")
+    # red only where the property alone is a shortcut (the report's warning), grey otherwise
+    colours = ["tab:red" if report.is_shortcut(p) else "tab:grey" for p in props]
+    axes[2].bar(props, [100 * report.shortcut_scores[p]["balanced_accuracy"] for p in props], color=colours)
     if props:
         axes[2].axhline(100 * report.shortcut_scores[props[0]]["chance"], color="k", ls="--", label="chance")
         axes[2].legend(fontsize=7)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from tqdm import tqdm
 
 from .. import __version__
 from ..audio import AudioError, load_audio
@@ -22,6 +21,7 @@ from ..benchmark.cache import cache_key
 from ..datasets.pisa import CLIP_FRAMES, PisaDataset, PisaPerformance, PisaSample, samples_of
 from ..parallel import ordered_map
 from ..paths import cache_dir
+from ..progress import progress_bar
 from ..video import VideoError, mel_image, read_frames
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def build_clip_cache(
             wanted = samples_of(perf, scheme) if perf.row in ds.videos else []
             if wanted and not all(s.id in samples and samples[s.id].attrs.get("complete", False) for s in wanted):
                 jobs.append((perf, wanted, ds.videos[perf.row], frame_size))
-        bar = tqdm(total=len(jobs), desc=f"clips {ds.name} ({scheme})", unit="perf", disable=not progress)
+        bar = progress_bar(total=len(jobs), desc=f"clips {ds.name} ({scheme})", unit="perf", enabled=progress)
         for (perf, wanted, _, _), outcome in zip(jobs, ordered_map(_decode_performance, jobs, workers)):
             if isinstance(outcome, str):
                 log.warning("skipping performance %d: %s", perf.row, outcome)

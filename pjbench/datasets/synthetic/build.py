@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from tqdm import tqdm
 
 from ... import __version__
 from ...hashing import config_hash
 from ...paths import datasets_dir
+from ...progress import progress_bar
 from .performer import EXPERTISE_LEVELS, Performer, draw_performer, perform
 from .render import PianoTimbre, Room, apply_room_and_level, available_timbres, render_performance, write_midi
 from .scores import Score, generate_score
@@ -208,7 +208,7 @@ def build(cfg: SynthConfig, out_dir: Path | None = None, workers: int | None = N
     args = [(cfg, job, out_dir, timbres) for job in jobs]
     workers = workers or min(os.cpu_count() or 1, 8)
     rows: list[dict[str, object]] = []
-    bar = tqdm(total=len(jobs), desc=f"synth {cfg.size}", unit="clip", disable=not progress)
+    bar = progress_bar(total=len(jobs), desc=f"synth {cfg.size}", unit="clip", enabled=progress)
     if workers > 1:
         # spawn, not fork: a forked child can inherit a FluidSynth lock held by a thread of the parent
         with mp.get_context("spawn").Pool(workers) as pool:

@@ -44,7 +44,10 @@ def load_synthetic(root: Path) -> Dataset:
     if leaks:
         raise ValueError(f"{manifest}: groups cross splits: {leaks[:5]}")
     cfg = info["config"]
-    name = "synthetic" if cfg["size"] == "small" and cfg["seed"] == 0 else f"synthetic-{cfg['size']}-seed{cfg['seed']}"
+    # the name it is asked for by: synthetic (small) or synthetic-SIZE for seed 0, with -seedN otherwise
+    name = "synthetic" if cfg["size"] == "small" else f"synthetic-{cfg['size']}"
+    if cfg["seed"] != 0:
+        name += f"-seed{cfg['seed']}"
     if cfg["sample_rate"] != 24000:
         name += f"-{cfg['sample_rate'] // 1000}k"
     return Dataset(name=name, recordings=recordings, tasks=SYNTHETIC_TASKS, root=root, pair_group="piece", info=info)

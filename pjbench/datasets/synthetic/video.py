@@ -21,9 +21,9 @@ from pathlib import Path
 import av
 import numpy as np
 import soundfile as sf
-from tqdm import tqdm
 
 from ...parallel import ordered_map
+from ...progress import progress_bar
 from .build import MANIFEST_NAME, suited_level
 from .performer import EXPERTISE_LEVELS
 
@@ -195,7 +195,9 @@ def build_videos(
     (root / "video").mkdir(exist_ok=True)
     jobs = [(root, row, fps, seed, k) for k, row in enumerate(rows, start=1)]
     n_frames: dict[int, int] = {}
-    for k, n in tqdm(ordered_map(_render_one, jobs, workers), total=len(jobs), desc="keyboard video", unit="clip", disable=not progress):
+    for k, n in progress_bar(
+        ordered_map(_render_one, jobs, workers), total=len(jobs), desc="keyboard video", unit="clip", enabled=progress
+    ):
         n_frames[k] = n
     table = [
         {
