@@ -156,9 +156,7 @@ def test_changed_source_is_extracted_again_and_a_foreign_config_refused(tiny, tm
         CacheWriter(first.cache_path, {"config_hash": "somethingelse"})
 
 
-class _NaNEncoder:
-    """A mel encoder that returns NaN for loud segments, as a broken model might."""
-
+class _WrappedMel:
     def __init__(self) -> None:
         self.inner = load_encoder("mel")
         self.meta = self.inner.meta
@@ -166,6 +164,10 @@ class _NaNEncoder:
     def to(self, device):
         self.inner.to(device)
         return self
+
+
+class _NaNEncoder(_WrappedMel):
+    """A mel encoder that returns NaN for loud segments, as a broken model might."""
 
     def embed(self, audio: torch.Tensor) -> torch.Tensor:
         out = self.inner.embed(audio)
@@ -180,16 +182,8 @@ def test_nan_embeddings_are_skipped_with_a_reason(tiny, tmp_path):
     assert all("NaN" in reason for reason in report.skipped.values())
 
 
-class _HalfPrecision:
+class _HalfPrecision(_WrappedMel):
     """The GPU path's dtype: under autocast an encoder returns float16; the cache must store the same numbers."""
-
-    def __init__(self) -> None:
-        self.inner = load_encoder("mel")
-        self.meta = self.inner.meta
-
-    def to(self, device):
-        self.inner.to(device)
-        return self
 
     def embed(self, audio: torch.Tensor) -> torch.Tensor:
         return self.inner.embed(audio).half()

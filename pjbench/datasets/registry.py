@@ -6,11 +6,11 @@ one entry here; the CLI's help, `pjbench list datasets` and `load_dataset` read 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..lazy import resolve
 from .base import Dataset
 
 SYNTHETIC_TASKS = (
@@ -36,8 +36,7 @@ class DatasetSpec:
     command: str = "probe"  # the command that reads it (extract / probe / data check, or pisa)
 
     def load(self, audio_root: Path | None = None, labels_dir: Path | None = None, split_seed: int = 0, build_missing: bool = True) -> Any:
-        module, _, function = self.loader.partition(":")
-        loader = getattr(importlib.import_module(module), function)
+        loader = resolve(self.loader, "dataset loader")
         if self.needs == "audio-root":
             if audio_root is None:
                 raise ValueError(f"dataset {self.name} needs --audio-root DIR (your copy of its audio; labels from --labels or DIR/labels)")

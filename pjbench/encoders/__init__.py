@@ -8,27 +8,12 @@ parties register through the entry-point group ``pjbench.encoders`` or are named
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+from ..lazy import resolve
 from .base import Encoder, EncoderMeta, Framing
 from .specs import BUILTIN, EncoderSpec
-
-
-def _resolve(target: str) -> Callable[..., Any]:
-    module_name, _, attr = target.partition(":")
-    if not attr:
-        raise ValueError(f"an encoder reference must look like 'package.module:object', got {target!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ValueError(f"cannot import {module_name!r} for encoder {target!r}: {err}") from err
-    try:
-        return getattr(module, attr)
-    except AttributeError as err:
-        raise ValueError(f"{module_name!r} has no attribute {attr!r}") from err
 
 
 def available() -> dict[str, EncoderSpec]:
@@ -46,7 +31,7 @@ def load_encoder(name: str, **options: Any) -> Encoder:
     target = spec.target if spec is not None else (name if ":" in name else None)
     if target is None:
         raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(registry))} (or give 'package.module:object')")
-    factory = _resolve(target)
+    factory = resolve(target, "encoder")
     encoder = factory(**options)
     if not isinstance(encoder, Encoder):
         raise TypeError(f"{target} did not return an encoder (needs .meta, .embed and .to)")

@@ -5,10 +5,10 @@ A head is chosen by name from ``HEADS``; nothing else tests a head's name. A new
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from ..lazy import resolve
 from .linear import PooledLinearProbe
 from .published import ConvAttentionProbe, conv_flatten_size
 
@@ -23,8 +23,7 @@ class HeadSpec:
     patience: int = 15
 
     def make_feeder(self, cfg: Any, reader: Any, splits: dict[str, list[Any]]) -> Any:
-        module, _, function = self.feeder.partition(":")
-        return getattr(importlib.import_module(module), function)(cfg, reader, splits)
+        return resolve(self.feeder, "feeder")(cfg, reader, splits)
 
     def lr(self, explicit: float | None) -> float | None:
         return explicit if explicit is not None else self.default_lr
