@@ -69,12 +69,13 @@ class Problem(Exception):
 
 def setup_logging(verbose: bool, quiet: bool = False) -> None:
     console.quiet = quiet
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, show_time=sys.stderr.isatty())],
-        force=True,
+    # in a terminal rich's handler; in a log one plain line per record (rich pads every record to the console width)
+    handler: logging.Handler = (
+        RichHandler(console=err_console, show_path=False) if sys.stderr.isatty() else logging.StreamHandler(sys.stderr)
     )
+    if not sys.stderr.isatty():
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO, handlers=[handler], force=True)
     for noisy in ("matplotlib", "numba", "h5py", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
