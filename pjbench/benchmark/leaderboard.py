@@ -7,6 +7,7 @@ import math
 import os
 from pathlib import Path
 
+from ..heads import HEADS
 from .published import reference_rows
 from .results import UPDATE_REFERENCE_ENV, TaskResult, is_reference
 
@@ -167,9 +168,9 @@ def write_leaderboards(results_dir: Path) -> dict[str, str]:
     for dataset, results in load_results(results_dir).items():
         header, body = table(dataset, results)
         md = markdown(header, body)
-        note = (
-            "Test split, mean ± 95% CI over seeds (the `seeds` column), in percent. `published` = the paper's conv+attention "
-            "head, `linear` = linear probe on per-recording frame statistics (mean, std, frame-difference mean |Δ| and std)."
+        heads = sorted({r.head for r in results} & set(HEADS))
+        note = "Test split, mean ± 95% CI over seeds (the `seeds` column), in percent. " + "; ".join(
+            f"`{h}`: {HEADS[h].description}" for h in heads
         )
         if reference_rows(dataset):
             note += " Reference rows are the papers' published numbers on this dataset (no interval)."

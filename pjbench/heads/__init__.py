@@ -34,14 +34,13 @@ HEADS: dict[str, HeadSpec] = {
     for spec in (
         HeadSpec(
             "published",
-            "the paper's conv+attention head on frame-level embeddings (with the reference's bugs fixed); lr: the task's",
+            "the paper's conv+attention head on frame-level embeddings (with the reference's bugs fixed)",
             "pjbench.benchmark.feeders:segment_feeder",
             None,
         ),
         HeadSpec(
             "linear",
-            "a linear probe on per-recording statistics over frames: mean, std, and mean |delta| and std of frame-to-frame "
-            "differences; lr 1e-3",
+            "a linear probe on per-recording statistics over frames: mean, std, and mean |delta| and std of frame-to-frame differences",
             "pjbench.benchmark.feeders:pooled_feeder",
             1e-3,
         ),
