@@ -82,7 +82,7 @@ def fit(
         if best is None or score > best[0]:
             best = (score, epoch, copy.deepcopy(model.state_dict()))
         elif patience is not None and epoch - best[1] >= patience:
-            stopped_early = True
+            stopped_early = epoch + 1 < epochs  # patience running out on the last epoch is no early stop
             break
     bar.close()
     if best is not None:
