@@ -59,7 +59,7 @@ def nuisance_features(ds) -> dict[str, np.ndarray]:
 
 
 def _xy(task, examples, feats):
-    if task.kind == "pairwise":
+    if task.kind.name == "pairwise":
         x = np.stack([feats[e.ids[0]] - feats[e.ids[1]] for e in examples])  # the difference ranks a pair
     else:
         x = np.stack([feats[e.ids[0]] for e in examples])
@@ -68,7 +68,7 @@ def _xy(task, examples, feats):
 
 def _fit(task, x, y, c, examples):
     base = LogisticRegression(C=c, max_iter=3000)
-    model = OneVsRestClassifier(base) if task.kind == "multilabel" or task.accept is not None else base
+    model = OneVsRestClassifier(base) if task.kind.name == "multilabel" or task.accept is not None else base
     pipeline = make_pipeline(StandardScaler(), model)
     if task.accept is not None:  # each class's chance of being among the true labels, as the probes learn it
         return pipeline.fit(x, task.targets(examples, torch.device("cpu")).numpy())
@@ -76,14 +76,14 @@ def _fit(task, x, y, c, examples):
 
 
 def _score(task, model, x, y, examples) -> float:
-    if task.kind == "multilabel":
+    if task.kind.name == "multilabel":
         probs = model.predict_proba(x)
         return float(np.mean([average_precision_score(y[:, k], probs[:, k]) for k in range(y.shape[1]) if y[:, k].any()]))
     if task.accept is not None:
         pred = model.predict_proba(x).argmax(1)
         return float(np.mean([p in e.accept for p, e in zip(pred, examples)]))
     pred = model.predict(x)
-    if task.kind == "pairwise" and task.n_classes == 2:
+    if task.kind.name == "pairwise" and task.n_classes == 2:
         return float(np.mean(pred == y))
     return float(balanced_accuracy_score(y, pred))
 
@@ -119,12 +119,12 @@ def main() -> None:
     ):
         task = TASKS[name]
         test = task.examples(ds.split("test"), ds.pair_group)
-        if task.kind == "multilabel":
+        if task.kind.name == "multilabel":
             chance, metric = task.chance(test), "mAP"  # a random ranking's expected AP, as the leaderboard
         elif task.accept is not None:
             counts = np.bincount([a for e in test for a in e.accept], minlength=task.n_classes)
             chance, metric = counts.max() / len(test), "hit accuracy"
-        elif task.kind == "pairwise" and task.n_classes == 2:
+        elif task.kind.name == "pairwise" and task.n_classes == 2:
             chance, metric = 0.5, "pair accuracy"
         else:
             chance, metric = 1 / task.n_classes, "balanced accuracy"
