@@ -150,4 +150,5 @@ def score_line(label: str, result: object) -> str:
     s = result.scores[result.primary_metric]  # type: ignore[attr-defined]
     chance = result.counts.get("chance")  # type: ignore[attr-defined]
     against = f"  (chance {100 * chance:.1f})" if chance is not None else ""
-    return f"{label} {result.primary_metric} = {100 * s['mean']:.1f} ± {100 * s['ci95']:.1f}{against}"  # type: ignore[attr-defined]
+    spread = "(one seed: no interval)" if s["ci95"] != s["ci95"] else f"± {100 * s['ci95']:.1f}"  # NaN: a single seed
+    return f"{label} {result.primary_metric} = {100 * s['mean']:.1f} {spread}{against}"  # type: ignore[attr-defined]
