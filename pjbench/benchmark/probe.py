@@ -14,9 +14,10 @@ import torch
 from ..datasets.base import SPLITS, Dataset
 from ..heads import get_head
 from ..tasks import Task
+from . import predictions
 from .cache import CacheReader
 from .feeders import Feeder
-from .results import TaskResult, build_result, summed_confusion
+from .results import TaskResult, build_result, check_writable, summed_confusion
 from .train import TrainConfig, train_model
 
 log = logging.getLogger(__name__)
@@ -77,14 +78,22 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
         feeder = make_feeder(cfg, reader, splits)
         torch.use_deterministic_algorithms(True, warn_only=True)
-        outcomes = [asdict(train_model(task, feeder, splits, cfg, seed, progress)[1]) for seed in cfg.seeds]
+        seeds = [train_model(task, feeder, splits, cfg, seed, progress)[1] for seed in cfg.seeds]
+        outcomes = [s.record() for s in seeds]
         encoder_config = reader.config
     finally:
         reader.close()
     config: dict[str, Any] = {
         "train": {**asdict(cfg), "lr": cfg.lr_for(task), "batch_size": cfg.batch_size_for(task)},
         "cache": {"path": str(cache_path), **encoder_config},
-        "task": {"name": task.name, "kind": task.kind.name, "classes": list(task.classes), "pair_group": dataset.pair_group},
+        "task": {
+            "name": task.name,
+            "kind": task.kind.name,
+            "classes": list(task.classes),
+            "pair_group": dataset.pair_group,
+            "primary_metric": task.primary_metric,
+            "ordinal": task.ordinal,
+        },
         "dataset": dataset_record(dataset),
     }
     result = build_result(
@@ -107,9 +116,19 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
             ),
         },
         started=started,
-        confusion=summed_confusion([o["test_confusion"] for o in outcomes]),
+        confusion=summed_confusion([s.test_confusion for s in seeds]),
         classes=list(task.classes),
     )
+    rows = (
+        row
+        for s in seeds
+        for split in ("val", "test")
+        for row in predictions.records(s.seed, split, splits[split], s.probabilities[split], dataset)
+    )
+    target = result.path(results_dir)
+    check_writable(results_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result.predictions = predictions.write(predictions_path(target), rows)
     path = result.save(results_dir)
     save_splits(dataset, results_dir)
     task.kind.plot(result, path.with_suffix(".png"))
@@ -139,3 +158,8 @@ def save_splits(dataset: Dataset, results_dir: Path) -> Path | None:
             writer.writerow(["id", "split"])
             writer.writerows(sorted(assignment.items()))
     return out
+
+
+def predictions_path(result_path: Path) -> Path:
+    """``<task>.<head>.predictions.jsonl.gz`` beside ``<task>.<head>.json``."""
+    return result_path.with_name(result_path.stem + predictions.SUFFIX)

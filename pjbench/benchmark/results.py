@@ -50,6 +50,7 @@ class TaskResult:
     confusion: list[list[int]] | None = None  # test confusion summed over seeds
     classes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # task-specific payload (the ICPC ranking)
+    predictions: dict[str, str] = field(default_factory=dict)  # the per-item predictions file: name, sha256, format
     schema_version: int = SCHEMA_VERSION
 
     def path(self, results_dir: Path) -> Path:

@@ -5,7 +5,8 @@ checkpoint. What depends on the task (targets, loss, probabilities, metrics) com
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,6 +49,14 @@ class SeedOutcome:
     train_seconds: float
     curve: list[dict[str, float]] = field(default_factory=list)
     layer_weights: list[float] | None = None
+    # split -> the probabilities the metrics were computed from (kept in the predictions file, not the result JSON)
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON record of this seed (without the probabilities)."""
+        out = asdict(self)
+        del out["probabilities"]
+        return out
 
 
 def set_seed(seed: int) -> None:
@@ -127,4 +136,5 @@ def train_model(
         train_seconds=outcome.train_seconds,
         curve=outcome.curve,
         layer_weights=mix.weights() if mix is not None else None,
+        probabilities={"val": val_probs, "test": test_probs},
     )

@@ -71,6 +71,7 @@ COMMANDS = (
     ("transfer", run.transfer, "Judge ICPC-2015 candidate pairs with the PLD expertise probe; rank by win count."),
     ("pisa", run.pisa, "PISA player level from video, audio or both (end to end or frozen features)."),
     ("rerun", run.rerun, "Run a result file's recorded configuration again and compare every seed's scores."),
+    ("rescore", show.rescore, "Recompute a result's metrics from its stored per-item predictions; exact or not."),
     ("leaderboard", show.leaderboard, "Print and write the leaderboard of every dataset with results."),
     ("list", show.list_things, "List encoders, tasks, datasets or heads (no weights loaded; --format json|csv)."),
     ("validate-encoder", prepare.validate_encoder, "Check an encoder's shapes, determinism, batch invariance, NaNs and speed."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -129,3 +130,27 @@ def list_things(
         console.print(table, markup=False, highlight=False)
     else:
         fail(f"--format {fmt!r}: choose table, json or csv", 2)
+
+
+def rescore(result_file: Annotated[Path, typer.Argument(help="a result JSON written by probe (its predictions file beside it)")]) -> None:
+    """Recompute every metric and interval of a result from its predictions file alone (checked by its sha256) and
+    say whether they are exactly the recorded ones. Exits with status 1 if any differs."""
+    from ..benchmark.rescore import differences
+    from ..benchmark.rescore import rescore as recompute
+
+    try:
+        result, per_seed, scores = recompute(result_file)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        fail(f"{result_file}: {err}")
+    for metric, s in scores.items():
+        shown = f"{100 * s['mean']:.2f}" + ("" if s["ci95"] != s["ci95"] else f" ± {100 * s['ci95']:.2f}")
+        console.print(f"{result.task} {result.head} {metric} = {shown}", markup=False, highlight=False)
+    found = differences(result, per_seed, scores)
+    if found:
+        console.print(f"{result_file}: {len(found)} number(s) differ from the recorded ones:", markup=False, highlight=False)
+        for line in found[:20]:
+            console.print(f"  {line}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print(
+        f"{result_file}: every metric of {len(per_seed)} seed(s) recomputed exactly from its predictions", markup=False, highlight=False
+    )

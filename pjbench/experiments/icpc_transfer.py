@@ -251,7 +251,7 @@ def run_transfer(
                 {
                     "seed": seed,
                     "test": metrics,
-                    "pld": asdict(outcome),
+                    "pld": outcome.record(),
                     "fit_candidates": sorted(fit_names),
                     "n_fit_pairs": len(fit_pairs),
                     "n_test_pairs": len(test_pairs),
