@@ -28,7 +28,7 @@ import torch
 
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import TrainConfig, evaluate, set_seed
+from pjbench.benchmark.train import TrainConfig, set_seed
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import Dataset
 from pjbench.heads import ConvAttentionProbe
@@ -114,7 +114,7 @@ def train_one(task: Task, x: dict[str, np.ndarray], examples: dict[str, list[Exa
         head.eval()
         with torch.no_grad():
             out = torch.cat([logits(x[split][i : i + 64]) for i in range(0, len(x[split]), 64)])
-        return float(evaluate(task, examples[split], task.probabilities(out).numpy())[task.primary_metric])
+        return float(task.metrics(examples[split], task.probabilities(out).numpy())[task.primary_metric])
 
     best = {"val": -1.0, "epoch": -1, "test": float("nan")}
     for epoch in range(args.epochs):

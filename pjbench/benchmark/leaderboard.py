@@ -187,5 +187,4 @@ def write_leaderboards(results_dir: Path) -> dict[str, str]:
             writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(numeric_rows(dataset, results))
-        out[dataset] = md
     return out

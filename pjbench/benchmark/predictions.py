@@ -24,15 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets.base import Dataset
 from ..tasks import Example
 
 FORMAT = "pjbench-predictions-1"
 SUFFIX = ".predictions.jsonl.gz"
 
 
-def records(seed: int, split: str, examples: list[Example], probs: np.ndarray, dataset: Dataset) -> Iterable[dict[str, Any]]:
-    groups = {r.id: r.groups for r in dataset.recordings}
+def records(
+    seed: int, split: str, examples: list[Example], probs: np.ndarray, groups: dict[str, dict[str, str]]
+) -> Iterable[dict[str, Any]]:
+    """The lines of one seed's split; ``groups`` maps each recording id to its group ids."""
     for ex, row in zip(examples, probs):
         target = list(ex.target) if isinstance(ex.target, tuple) else ex.target
         yield {

@@ -119,11 +119,12 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         confusion=summed_confusion([s.test_confusion for s in seeds]),
         classes=list(task.classes),
     )
+    groups = {r.id: r.groups for r in dataset.recordings}
     rows = (
         row
         for s in seeds
         for split in ("val", "test")
-        for row in predictions.records(s.seed, split, splits[split], s.probabilities[split], dataset)
+        for row in predictions.records(s.seed, split, splits[split], s.probabilities[split], groups)
     )
     target = result.path(results_dir)
     check_writable(results_dir)

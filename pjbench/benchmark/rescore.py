@@ -8,7 +8,7 @@ from typing import Any
 
 from ..tasks import KINDS, Task
 from . import predictions
-from .results import TaskResult, seed_scores
+from .results import TaskResult, score_differences, seed_scores
 
 
 def task_of(result: TaskResult) -> Task:
@@ -51,13 +51,7 @@ def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dic
 
 def differences(result: TaskResult, per_seed: list[dict[str, Any]], scores: dict[str, dict[str, float]]) -> list[str]:
     """Every recomputed number that is not exactly the recorded one (NaN equals NaN)."""
-    out = []
-    for old, new in zip(result.per_seed, per_seed):
-        for split in ("val", "test"):
-            for metric in sorted(set(old[split]) | set(new[split])):
-                a, b = old[split].get(metric), new[split].get(metric)
-                if json.dumps(a) != json.dumps(b):
-                    out.append(f"seed {old['seed']} {split} {metric}: {a} recorded, {b} recomputed")
+    out = score_differences(result.per_seed, per_seed, ("val", "test"))
     for metric in sorted(set(result.scores) | set(scores)):
         a, b = result.scores.get(metric), scores.get(metric)
         if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):

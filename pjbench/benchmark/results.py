@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..hashing import config_hash
 from .metrics import mean_ci
 
@@ -167,12 +169,21 @@ def build_result(
 
 def summed_confusion(per_seed_confusions: list[list[list[int]] | None]) -> list[list[int]] | None:
     """The seeds' test confusions summed (None when the task has none)."""
-    present = [c for c in per_seed_confusions if c is not None]
-    if not present:
-        return None
-    total = [[0] * len(row) for row in present[0]]
-    for conf in present:
-        for i, row in enumerate(conf):
-            for j, v in enumerate(row):
-                total[i][j] += int(v)
-    return total
+    present = [np.array(c) for c in per_seed_confusions if c is not None]
+    return np.sum(present, axis=0).tolist() if present else None
+
+
+def score_differences(recorded: list[dict[str, Any]], fresh: list[dict[str, Any]], splits: tuple[str, ...] = ("test",)) -> list[str]:
+    """Lines naming each seed and metric whose score differs between two runs' per-seed records (NaN equals NaN);
+    the split is named when more than one is compared."""
+    if [s["seed"] for s in recorded] != [s["seed"] for s in fresh]:
+        return [f"seeds {[s['seed'] for s in recorded]} recorded, {[s['seed'] for s in fresh]} now"]
+    out = []
+    for old, new in zip(recorded, fresh):
+        for split in splits:
+            where = f"{split} " if len(splits) > 1 else ""
+            for metric in sorted(set(old[split]) | set(new[split])):
+                a, b = old[split].get(metric), new[split].get(metric)
+                if json.dumps(a) != json.dumps(b):
+                    out.append(f"seed {old['seed']} {where}{metric}: {a} recorded, {b} now")
+    return out

@@ -74,10 +74,6 @@ def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example
     return np.concatenate(outs)
 
 
-def evaluate(task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
-    return task.metrics(examples, probs)
-
-
 def fit_probe(
     model: nn.Module,
     task: Task,
@@ -108,7 +104,7 @@ def fit_probe(
         held_out = val
 
         def validate() -> tuple[float, dict[str, float]]:
-            scores = evaluate(task, held_out, predict(model, feeder, task, held_out, batch_size, device))
+            scores = task.metrics(held_out, predict(model, feeder, task, held_out, batch_size, device))
             return scores[task.primary_metric], scores
 
     return fit(model, train, batches, batch_loss, optimizer, epochs, seed, validate, cfg.patience, f"{task.name} seed {seed}", progress)
@@ -130,8 +126,8 @@ def train_model(
         seed=seed,
         best_epoch=outcome.best_epoch,
         epochs_run=outcome.epochs_run,
-        val=evaluate(task, splits["val"], val_probs),
-        test=evaluate(task, splits["test"], test_probs),
+        val=task.metrics(splits["val"], val_probs),
+        test=task.metrics(splits["test"], test_probs),
         test_confusion=task.confusion(splits["test"], test_probs),
         train_seconds=outcome.train_seconds,
         curve=outcome.curve,

@@ -3,7 +3,6 @@ the demo, and rerun (exactly the configuration a result file records)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -303,7 +302,7 @@ def pisa(
 def run_pisa_request(request: dict[str, Any], cfg: Any, cache_dir: Path | None, results_dir: Path) -> Any:
     """Load the PISA dataset a request names (``dataset``, ``video_root``, ``labels``, ``split_seed``) and run."""
     from ..datasets import DATASETS
-    from ..datasets.pisa import load_pisa, load_synthetic_pisa
+    from ..datasets.pisa import load_synthetic_pisa
     from ..experiments.pisa import run_pisa
 
     try:
@@ -311,7 +310,7 @@ def run_pisa_request(request: dict[str, Any], cfg: Any, cache_dir: Path | None, 
             if request.get("video_root") is None:
                 fail("--dataset pisa needs --video-root DIR (the PISA videos; annotations from --labels or DIR/labels)", 2)
             labels = Path(request["labels"]) if request.get("labels") else None
-            ds = load_pisa(Path(request["video_root"]), labels, split_seed=request.get("split_seed", 0))
+            ds = DATASETS["pisa"].load(Path(request["video_root"]), labels, request.get("split_seed", 0))
             if ds.missing:
                 console.print(f"[yellow]{len(ds.missing)} of {ds.info['n_label_rows']} performances have no video[/yellow]")
         else:
@@ -414,7 +413,7 @@ def rerun(
 ) -> None:
     """Run again exactly the configuration a result file records (dataset and split, cache, task, head, seeds,
     schedule) and say whether every seed's test scores came out the same. Exits with status 1 if they differ."""
-    from ..benchmark.results import TaskResult
+    from ..benchmark.results import TaskResult, score_differences
 
     try:
         recorded = TaskResult.load(result_file)
@@ -424,7 +423,7 @@ def rerun(
         fresh = _rerun(recorded, results_dir, cache_dir, cache)
     except EXPECTED as err:
         fail(str(err))
-    differences = compare_seeds(recorded.per_seed, fresh.per_seed)
+    differences = score_differences(recorded.per_seed, fresh.per_seed)
     label = f"{recorded.dataset}/{recorded.encoder}/{recorded.task}.{recorded.head}"
     if differences:
         console.print(f"{label}: scores differ from {result_file}:", markup=False, highlight=False)
@@ -434,19 +433,6 @@ def rerun(
     console.print(
         f"{label}: every seed's test scores are identical to {result_file} ({len(fresh.per_seed)} seeds)", markup=False, highlight=False
     )
-
-
-def compare_seeds(recorded: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> list[str]:
-    """Lines naming each seed and metric whose test score differs (NaN equals NaN)."""
-    out = []
-    if [s["seed"] for s in recorded] != [s["seed"] for s in fresh]:
-        return [f"seeds {[s['seed'] for s in recorded]} recorded, {[s['seed'] for s in fresh]} now"]
-    for old, new in zip(recorded, fresh):
-        for metric in sorted(set(old["test"]) | set(new["test"])):
-            a, b = old["test"].get(metric), new["test"].get(metric)
-            if json.dumps(a) != json.dumps(b):
-                out.append(f"seed {old['seed']} {metric}: {a} recorded, {b} now")
-    return out
 
 
 def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path | None = None) -> Any:

@@ -35,17 +35,15 @@ class DatasetSpec:
     needs: Literal["", "audio-root", "video-root"] = ""  # what the user must give: their copy of the media
     command: str = "probe"  # the command that reads it (extract / probe / data check, or pisa)
 
-    def load(self, audio_root: Path | None = None, labels_dir: Path | None = None, split_seed: int = 0, build_missing: bool = True) -> Any:
+    def load(self, media_root: Path | None = None, labels_dir: Path | None = None, split_seed: int = 0, build_missing: bool = True) -> Any:
+        """The dataset: from the user's copy of its media (``--audio-root`` / ``--video-root``) and label files, or,
+        for the embedded set, by name."""
         loader = resolve(self.loader, "dataset loader")
-        if self.needs == "audio-root":
-            if audio_root is None:
-                raise ValueError(f"dataset {self.name} needs --audio-root DIR (your copy of its audio; labels from --labels or DIR/labels)")
-            return loader(Path(audio_root), Path(labels_dir) if labels_dir else None, split_seed)
-        if self.needs == "video-root":
-            if audio_root is None:
-                raise ValueError(f"dataset {self.name} needs --video-root DIR (its videos; annotations from --labels or DIR/labels)")
-            return loader(Path(audio_root), Path(labels_dir) if labels_dir else None, split_seed=split_seed)
-        return loader(self.name, build_missing)
+        if not self.needs:
+            return loader(self.name, build_missing)
+        if media_root is None:
+            raise ValueError(f"dataset {self.name} needs --{self.needs} DIR (your copy of its media; labels from --labels or DIR/labels)")
+        return loader(Path(media_root), Path(labels_dir) if labels_dir else None, split_seed=split_seed)
 
 
 _SYNTH = "pjbench.datasets.synthetic.dataset:load_named"

@@ -182,9 +182,6 @@ class PlayerLevelKind(TaskKind):
 
         return level_loss(logits, levels, self.reg_weight if reg_weight is None else reg_weight)
 
-    def level_metrics(self, levels: np.ndarray, probs: np.ndarray) -> dict[str, float]:
-        return metrics.level_metrics(levels, probs)
-
     def chance_of(self, levels: list[int]) -> float:
         _, counts = np.unique(levels, return_counts=True)
         return float(counts.max() / counts.sum())  # always the test split's most common level
