@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-import torch
+if TYPE_CHECKING:  # for annotations only: listing encoders' metadata must not pay for importing torch
+    import torch
 
 
 @dataclass(frozen=True)
