@@ -216,7 +216,7 @@ def test_probe_standardize_rerun_and_config_file(tiny, tiny_mel_cache, pjbench_h
     args = ["--config", str(config), "probe", "-t", "expertise-3way", "-d", "synthetic-tiny", "--standardize", "--lr", "1e-3"]
     r = runner.invoke(app, args, env={"PJBENCH_RESULTS": str(results)})
     assert r.exit_code == 0, r.output
-    path = results / tiny.name / "mel" / "expertise-3way.published.json"
+    (path,) = (results / tiny.name / "mel").glob("expertise-3way.published-custom-*.json")  # not the paper's schedule
     data = json.loads(path.read_text())
     assert data["config"]["train"]["standardize"] is True and data["config"]["train"]["seeds"] == [0, 1]
     assert data["config"]["train"]["max_epochs"] == 2
@@ -251,7 +251,8 @@ def test_results_of_all_probe_tasks_name_their_kind(tiny, tiny_mel_cache, tmp_pa
     task = TASKS["technique-single"]
     result = run_probe(tiny, task, tiny_mel_cache, TrainConfig("linear", (0,), lr=1e-3, max_epochs=2, patience=2), tmp_path, progress=False)
     assert result.config["task"]["kind"] == "single-of-set" and "hit_accuracy" in result.scores
-    assert Path(tmp_path / tiny.name / "mel" / "technique-single.linear.png").exists()
+    assert result.variant.startswith("custom-")  # settings of no named schedule
+    assert Path(tmp_path / tiny.name / "mel" / f"technique-single.linear-{result.variant}.png").exists()
 
 
 def test_encoder_registry_lists_plugins_lazily():

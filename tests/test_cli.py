@@ -33,16 +33,17 @@ def test_extract_probe_leaderboard_end_to_end(tiny_mel_cache, pjbench_home, tmp_
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     for head in ("published", "linear"):
-        path = results / "synthetic-tiny" / "mel" / f"difficulty-3way.{head}.json"
+        (path,) = (results / "synthetic-tiny" / "mel").glob(f"difficulty-3way.{head}-custom-*.json")
         data = json.loads(path.read_text())
-        assert data["schema_version"] == 1 and len(data["per_seed"]) == 2
+        assert data["schema_version"] == 2 and len(data["per_seed"]) == 2
         assert {"git_revision", "torch", "python"} <= set(data["environment"])
         assert data["config"]["train"]["seeds"] == [0, 1] and data["config"]["hash"]
         assert path.with_suffix(".png").exists()
-    first = json.loads((results / "synthetic-tiny" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
+    (published,) = (results / "synthetic-tiny" / "mel").glob("difficulty-3way.published-*.json")
+    first = json.loads(published.read_text())["per_seed"]
     r = runner.invoke(app, args[:-2] + ["--head", "published", "--results-dir", str(results)])
     assert r.exit_code == 0, r.output  # a crashed rerun must not pass as "same scores"
-    again = json.loads((results / "synthetic-tiny" / "mel" / "difficulty-3way.published.json").read_text())["per_seed"]
+    again = json.loads(published.read_text())["per_seed"]
     assert [s["test"] for s in first] == [s["test"] for s in again]  # same seed -> same scores
     r = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
     assert r.exit_code == 0, r.output
@@ -88,7 +89,7 @@ def test_own_manifest_dataset(tiny, pjbench_home, tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "res" / "mine" / "mel" / "ranking-2way.linear.json").exists()
+    assert len(list((tmp_path / "res" / "mine" / "mel").glob("ranking-2way.linear-*.json"))) == 1
 
 
 def test_encoder_option_values_are_typed():

@@ -58,10 +58,10 @@ def test_a_manifest_task_follows_from_its_labels(tiny, tmp_path):
 def test_task_lists_run_every_task_and_logs_have_no_progress_frames(tiny, tiny_mel_cache, tmp_path):
     results = tmp_path / "results"
     args = ["probe", "-d", "synthetic-tiny", "-t", "expertise-3way,difficulty-3way", "-t", "technique-single"]
-    r = runner.invoke(app, [*args, "--head", "linear", "--seeds", "1", "--epochs", "3", "--results-dir", str(results)])
+    r = runner.invoke(app, [*args, "--head", "linear", "--seeds", "1", "--schedule", "fast", "--results-dir", str(results)])
     assert r.exit_code == 0, r.output
     written = sorted(p.name for p in (results / tiny.name / "mel").glob("*.json"))
-    assert written == ["difficulty-3way.linear.json", "expertise-3way.linear.json", "technique-single.linear.json"]
+    assert written == ["difficulty-3way.linear-fast.json", "expertise-3way.linear-fast.json", "technique-single.linear-fast.json"]
     assert "\r" not in r.output  # not a terminal: no redrawn bars
     assert all(len(line) < 1000 for line in r.output.splitlines())
     lines = [line for line in r.output.splitlines() if line.startswith(("expertise-3way linear", "difficulty-3way linear"))]

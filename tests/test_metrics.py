@@ -57,20 +57,25 @@ def test_mean_ci_uses_student_t():
     assert math.isnan(mean_ci([0.4])[1])
 
 
-def test_leaderboard_marks_cells_not_clearly_above_chance():
-    from pjbench.benchmark.leaderboard import NEAR_CHANCE, clearly_above, table
+def test_leaderboard_marks_cells_not_clearly_above_chance(tmp_path):
+    from pjbench.benchmark.leaderboard import NEAR_CHANCE, build_board, clearly_above
     from pjbench.benchmark.results import TaskResult
 
-    assert clearly_above(0.60, 0.05, 0.50) and not clearly_above(0.60, 0.12, 0.50) and not clearly_above(0.5, float("nan"), 0.5)
+    assert clearly_above({"mean": 0.60, "ci95": 0.05}, 0.50) and not clearly_above({"mean": 0.60, "ci95": 0.12}, 0.50)
+    assert not clearly_above({"mean": 0.5, "ci95": float("nan")}, 0.5)
+    # the two-stage interval's own ends decide when recorded, not the ± shown
+    assert not clearly_above({"mean": 0.60, "ci95": 0.05, "ci_low": 0.49, "ci_high": 0.65}, 0.50)
 
     def result(head: str, mean: float, ci: float) -> TaskResult:
-        scores = {"hit_accuracy": {"mean": mean, "ci95": ci}}
-        return TaskResult("d", "mel", "technique-single", head, "hit_accuracy", scores, [], {}, {}, {"chance": 0.367}, {}, {})
+        scores = {"hit_accuracy": {"mean": mean, "ci95": ci}, "accuracy": {"mean": 0.2, "ci95": 0.01}}
+        counts = {"chance": 0.367, "chance_levels": {"hit_accuracy": 0.367, "accuracy": 0.25}}
+        return TaskResult("d", "mel", "technique-single", head, "hit_accuracy", scores, [{}], {}, {}, counts, {}, {})
 
-    header, body = table("d", [result("linear", 0.52, 0.05), result("published", 0.33, 0.10)])
-    cells = {row[1]: row[3] for row in body}
-    assert header[:3] == ["encoder", "head", "seeds"]
+    board = build_board("d", [result("linear", 0.52, 0.05), result("published", 0.33, 0.10)], tmp_path)
+    cells = {row[1]: row[4] for row in board.body}
+    assert board.header[:4] == ["encoder", "head", "schedule", "seeds"]
     assert cells["linear"] == "52.0 ± 5.0" and cells["published"] == "33.0 ± 10.0" + NEAR_CHANCE
+    assert cells["(label-blind guess)"] == "36.7"
 
 
 def test_leaderboard_csv_has_numeric_columns(tmp_path):
@@ -84,7 +89,7 @@ def test_leaderboard_csv_has_numeric_columns(tmp_path):
     scores = {"hit_accuracy": {"mean": 0.6, "ci95": 0.248}}
     TaskResult("d", "mel", "technique-single", "linear", "hit_accuracy", scores, per_seed, {}, {}, {"chance": 0.367}, {}, {}).save(tmp_path)
     board = write_leaderboards(tmp_path)["d"]
-    assert "| mel | linear | 3 | 60.0 ± 24.8 ° |" in board and "Reference rows" not in (tmp_path / "d" / "leaderboard.md").read_text()
+    assert "| mel | linear |  | 3 | 60.0 ± 24.8 ° |" in board and "Reference rows" not in (tmp_path / "d" / "leaderboard.md").read_text()
     raw = (tmp_path / "d" / "leaderboard.csv").read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
     rows = list(csv.DictReader(raw.decode().splitlines()))

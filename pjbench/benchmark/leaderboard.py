@@ -1,15 +1,34 @@
-"""The leaderboard: per dataset, encoders (and heads) as rows, task metrics as mean ± 95% CI."""
+"""The leaderboard: per dataset, encoders (and heads, schedules) as rows, task metrics as mean ± 95% interval.
+
+Rows come in three kinds: encoders; baselines that know one trivial thing about a recording (its length, its
+level); and the chance row (the best label-blind constant answer, per column). The papers' numbers follow as
+reference rows on the datasets they were measured on. In every column the best row, and every row the paired
+bootstrap cannot tell from it, is marked; below the table, any task where a baseline is not clearly beaten, and
+the head comparison (on validation, under one schedule).
+"""
 
 from __future__ import annotations
 
 import csv
 import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..heads import HEADS
+from ..heads import HEADS, SCHEDULES
+from . import compare
+from .baselines import is_baseline
 from .published import reference_rows
 from .results import UPDATE_REFERENCE_ENV, TaskResult, is_reference
+
+UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
+NEAR_CHANCE = " °"
+BEST = " ★"
+LEGEND = {
+    NEAR_CHANCE: "° the 95% interval reaches the chance level: not clearly above chance.",
+    BEST: "★ the best row of its column, or tied with it: the paired bootstrap (test groups and seeds, 95%, Holm over the column) "
+    "cannot tell them apart.",
+}
 
 
 def columns() -> tuple[tuple[str, str], ...]:
@@ -18,9 +37,6 @@ def columns() -> tuple[tuple[str, str], ...]:
     from ..tasks import TASKS
 
     return tuple((task.name, metric) for task in TASKS.values() for metric in task.leaderboard_columns)
-
-
-UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
 
 
 def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
@@ -42,59 +58,214 @@ def _fmt(mean: float, ci: float, metric: str = "") -> str:
     return f"{100 * mean:.1f} ± {100 * ci:.1f}" if not math.isnan(ci) else f"{100 * mean:.1f}"
 
 
-NEAR_CHANCE = " °"
-NEAR_CHANCE_NOTE = "° the 95% interval reaches the chance level: not clearly above chance."
+def interval(score: dict[str, float]) -> tuple[float, float]:
+    """The 95% interval's ends: the two-stage bootstrap's where recorded, else mean ± the seed half-width."""
+    mean, half = score["mean"], score.get("ci95", float("nan"))
+    if "ci_low" in score:
+        return score["ci_low"], score["ci_high"]
+    half = 0.0 if math.isnan(half) else half
+    return mean - half, mean + half
 
 
-def clearly_above(mean: float, ci: float, chance: float) -> bool:
-    """The lower end of the 95% interval over seeds lies above the chance level (a single seed: its score does)."""
-    if math.isnan(mean):
+def clearly_above(score: dict[str, float], chance: float) -> bool:
+    """The lower end of the 95% interval lies above the chance level."""
+    if math.isnan(score["mean"]):
         return False
-    return mean - (0.0 if math.isnan(ci) else ci) > chance
+    return interval(score)[0] > chance
 
 
-def table(dataset: str, results: list[TaskResult]) -> tuple[list[str], list[list[str]]]:
+def chance_levels(result: TaskResult) -> dict[str, float]:
+    levels = dict(result.counts.get("chance_levels", {}))
+    if "chance" in result.counts:
+        levels.setdefault(result.primary_metric, result.counts["chance"])
+    return levels
+
+
+@dataclass
+class Row:
+    encoder: str
+    head: str
+    schedule: str
+    baseline: bool
+    results: dict[str, TaskResult] = field(default_factory=dict)  # task -> result
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.encoder, self.head, self.schedule)
+
+
+def rows_of(results: list[TaskResult]) -> list[Row]:
+    """Encoder rows first, then baseline rows, each sorted by name, head and schedule."""
+    rows: dict[tuple[str, str, str], Row] = {}
+    for r in results:
+        row = rows.setdefault((r.encoder, r.head, r.variant), Row(r.encoder, r.head, r.variant, is_baseline(r.encoder_meta)))
+        row.results[r.task] = r
+    return sorted(rows.values(), key=lambda row: (row.baseline, row.key))
+
+
+def shown_columns(results: list[TaskResult]) -> list[tuple[str, str]]:
     present = {(r.task, m) for r in results for m in r.scores}
     known = columns()
     extra = sorted({(r.task, r.primary_metric) for r in results} - set(known))
-    shown = [c for c in known if c in present] + [c for c in extra if c in present]
-    header = ["encoder", "head", "seeds"] + [f"{t} {m}" for t, m in shown]
-    rows: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
-    seeds: dict[tuple[str, str], set[int]] = {}
-    chance: dict[tuple[str, str], str] = {}
-    for r in results:
-        row = rows.setdefault((r.encoder, r.head), {})
-        seeds.setdefault((r.encoder, r.head), set()).add(len(r.per_seed))
+    return [c for c in known if c in present] + [c for c in extra if c in present]
+
+
+@dataclass
+class Board:
+    dataset: str
+    header: list[str]
+    body: list[list[str]]
+    notes: list[str]
+    csv_rows: list[dict[str, object]]
+
+    def markdown(self) -> str:
+        lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.body]
+        text = "\n".join(lines)
+        return f"{text}\n\n" + "\n".join(f"- {n}" for n in self.notes) if self.notes else text
+
+
+def _scored(result: TaskResult, results_dir: Path, split: str, cache: dict) -> compare.Scored | None:
+    """The result with its predictions (None for results written without them)."""
+    if not result.predictions:
+        return None
+    key = (result.dataset, result.encoder, result.task, result.label, split)
+    if key not in cache:
+        cache[key] = compare.load_scored(result.path(results_dir), split)
+    return cache[key]
+
+
+def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, cache: dict, memo: compare.Memo) -> set[int]:
+    """Row indices marked in this column: the best and those tied with it (rows with predictions only)."""
+    task, metric = column
+    candidates = [(i, row.results[task]) for i, row in enumerate(rows) if task in row.results and metric in row.results[task].scores]
+    scored = [(i, _scored(r, results_dir, "test", cache)) for i, r in candidates]
+    usable = [(i, s) for i, s in scored if s is not None]
+    if len(usable) < 2 or metric not in compare.bootstrap_metrics(usable[0][1]):
+        return set()
+    try:
+        best, tied = compare.ties_with_best([s for _, s in usable], metric, memo=memo)
+    except ValueError:
+        return set()  # rows on different test items (another split): no paired comparison
+    return {usable[best][0]} | {usable[k][0] for k in tied}
+
+
+def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path, cache: dict, memo: compare.Memo) -> list[str]:
+    """Per task: every encoder row that no baseline row is clearly below (primary metric, paired bootstrap)."""
+    out = []
+    for task in tasks:
+        encoders = [row for row in rows if not row.baseline and task in row.results]
+        baselines = [row for row in rows if row.baseline and task in row.results]
+        hits = []
+        for b in baselines:
+            for e in encoders:
+                rb, re_ = b.results[task], e.results[task]
+                sb, se = _scored(rb, results_dir, "test", cache), _scored(re_, results_dir, "test", cache)
+                metric = re_.primary_metric
+                if sb is not None and se is not None:
+                    try:
+                        verdict = compare.paired(se, sb, [metric], memo=memo)[0].verdict
+                    except ValueError:
+                        continue
+                    if verdict != "A better":
+                        hits.append(
+                            f"{b.encoder} {'≥' if rb.scores[metric]['mean'] >= re_.scores[metric]['mean'] else 'tied with'} {e.encoder} {re_.label}"
+                        )
+                elif rb.scores[metric]["mean"] >= re_.scores[metric]["mean"]:
+                    hits.append(f"{b.encoder} ≥ {e.encoder} {re_.label}")
+        if hits:
+            out.append(f"shortcut on {task}: " + "; ".join(hits))
+    return out
+
+
+def head_comparison(rows: list[Row], results_dir: Path, cache: dict, memo: compare.Memo) -> list[str]:
+    """Per encoder and schedule with both heads: the paired comparison on the validation split, task by task."""
+    lines = []
+    by_key = {row.key: row for row in rows if not row.baseline}
+    for (enc, head, schedule), row in sorted(by_key.items()):
+        other = by_key.get((enc, "published", schedule))
+        if head != "linear" or other is None:
+            continue
+        verdicts: dict[str, list[str]] = {"linear better": [], "published better": [], "tied": []}
+        for task in sorted(set(row.results) & set(other.results)):
+            a = _scored(row.results[task], results_dir, "val", cache)
+            b = _scored(other.results[task], results_dir, "val", cache)
+            if a is None or b is None:
+                continue
+            verdict = compare.paired(a, b, [row.results[task].primary_metric], memo=memo)[0].verdict
+            key = {"A better": "linear better", "B better": "published better"}.get(verdict, "tied")
+            verdicts[key].append(task)
+        n = sum(len(v) for v in verdicts.values())
+        if not n:
+            continue
+        parts = [f"{k} on {len(v)} ({', '.join(v)})" for k, v in verdicts.items() if v]
+        wins_l, wins_p = len(verdicts["linear better"]), len(verdicts["published better"])
+        stronger = "linear" if wins_l > wins_p else "published" if wins_p > wins_l else None
+        summary = f"the {stronger} head is the stronger here" if stronger else "neither head is the stronger here"
+        lines.append(
+            f"{enc}, heads compared on the validation split under schedule `{schedule or 'unnamed'}` (paired bootstrap, 95%): "
+            f"{'; '.join(parts)} of {n} tasks: {summary}."
+        )
+    return lines
+
+
+def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> Board:
+    shown = shown_columns(results)
+    rows = rows_of(results)
+    cache: dict = {}
+    memo: compare.Memo = {}
+    marked = {c: best_and_tied(rows, c, results_dir, cache, memo) for c in shown}
+    header = ["encoder", "head", "schedule", "seeds"] + [f"{t} {m}" for t, m in shown]
+    body: list[list[str]] = []
+    chance: dict[tuple[str, str], float] = {}
+    for i, row in enumerate(rows):
+        cells = []
         for t, m in shown:
-            if t == r.task and m in r.scores:
-                row[(t, m)] = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"], m)
-                if m == r.primary_metric and "chance" in r.counts:
-                    chance[(t, m)] = f"{100 * r.counts['chance']:.1f}"
-                    if not clearly_above(r.scores[m]["mean"], r.scores[m]["ci95"], r.counts["chance"]):
-                        row[(t, m)] += NEAR_CHANCE
-                elif m in UNSCALED:
-                    chance[(t, m)] = "0.00"
-    body = [[enc, head, _count(seeds[(enc, head)])] + [cells.get(c, "") for c in shown] for (enc, head), cells in sorted(rows.items())]
-    body.append(["chance", "(label-blind guess)", ""] + [chance.get(c, "") for c in shown])
+            r = row.results.get(t)
+            if r is None or m not in r.scores:
+                cells.append("")
+                continue
+            cell = _fmt(r.scores[m]["mean"], r.scores[m]["ci95"], m)
+            level = chance_levels(r).get(m)
+            if level is not None:
+                chance.setdefault((t, m), level)
+                if not clearly_above(r.scores[m], level):
+                    cell += NEAR_CHANCE
+            if i in marked[(t, m)]:
+                cell += BEST
+            cells.append(cell)
+        seeds = sorted({len(r.per_seed) for r in row.results.values()})
+        kind = "baseline" if row.baseline else ""
+        head = f"{row.head} ({kind})" if kind else row.head
+        body.append([row.encoder, head, row.schedule or "", str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"] + cells)
+    body.append(["chance", "(label-blind guess)", "", ""] + [_chance_cell(chance.get(c), c[1]) for c in shown])
     for label, values in reference_rows(dataset).items():
-        body.append([label, "reference", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
-    return header, body
+        body.append([label, "reference", "", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
+    notes = head_comparison(rows, results_dir, cache, memo)
+    notes += baseline_warnings(rows, sorted({t for t, _ in shown}), results_dir, cache, memo)
+    notes += [text for mark, text in LEGEND.items() if any(mark in cell for r in body for cell in r)]
+    return Board(dataset, header, body, notes, numeric_rows(dataset, results))
 
 
-def _count(values: set[int]) -> str:
-    return str(min(values)) if len(values) == 1 else f"{min(values)}-{max(values)}"
+def _chance_cell(level: float | None, metric: str) -> str:
+    if level is None:
+        return ""
+    return f"{level:.2f}" if metric in UNSCALED else f"{100 * level:.1f}"
 
 
 CSV_FIELDS = (
     "dataset",
     "encoder",
     "head",
+    "schedule",
+    "baseline",
     "task",
     "metric",
     "mean",
     "ci95",
     "ci_low",
     "ci_high",
+    "seed_ci95",
     "n_seeds",
     "chance",
     "clearly_above_chance",
@@ -102,29 +273,34 @@ CSV_FIELDS = (
 
 
 def numeric_rows(dataset: str, results: list[TaskResult]) -> list[dict[str, object]]:
-    """One row per (encoder, head, task, metric) with numbers a spreadsheet reads: the metric on its own scale
-    (accuracies as fractions), the 95% interval's ends, the number of seeds, the chance level of the primary
-    metric; then the papers' reference numbers (as fractions too, no interval)."""
+    """One row per (encoder, head, schedule, task, metric) with numbers a spreadsheet reads: the metric on its own
+    scale (accuracies as fractions), the 95% interval's ends (test groups and seeds), the seed-only half-width,
+    the number of seeds, the metric's chance level; then the papers' reference numbers (as fractions, no interval)."""
     out: list[dict[str, object]] = []
-    for r in sorted(results, key=lambda r: (r.encoder, r.head, r.task)):
+    for r in sorted(results, key=lambda r: (is_baseline(r.encoder_meta), r.encoder, r.head, r.variant, r.task)):
+        levels = chance_levels(r)
         for metric in (m for m in r.scores if "/" not in m):
-            mean, ci = r.scores[metric]["mean"], r.scores[metric]["ci95"]
-            primary = metric == r.primary_metric and "chance" in r.counts
-            half = 0.0 if math.isnan(ci) else ci
+            score = r.scores[metric]
+            low, high = interval(score)
+            ci, seed_ci = score.get("ci95", float("nan")), score.get("seed_ci95", score.get("ci95", float("nan")))
+            level = levels.get(metric)
             out.append(
                 {
                     "dataset": dataset,
                     "encoder": r.encoder,
                     "head": r.head,
+                    "schedule": r.variant,
+                    "baseline": int(is_baseline(r.encoder_meta)),
                     "task": r.task,
                     "metric": metric,
-                    "mean": mean,
+                    "mean": score["mean"],
                     "ci95": "" if math.isnan(ci) else ci,
-                    "ci_low": mean - half,
-                    "ci_high": mean + half,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "seed_ci95": "" if math.isnan(seed_ci) else seed_ci,
                     "n_seeds": len(r.per_seed),
-                    "chance": r.counts["chance"] if primary else "",
-                    "clearly_above_chance": int(clearly_above(mean, ci, r.counts["chance"])) if primary else "",
+                    "chance": "" if level is None else level,
+                    "clearly_above_chance": "" if level is None else int(clearly_above(score, level)),
                 }
             )
     for label, values in reference_rows(dataset).items():
@@ -137,27 +313,24 @@ def numeric_rows(dataset: str, results: list[TaskResult]) -> list[dict[str, obje
     return out
 
 
-def markdown(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines)
-
-
-def head_comparison(results: list[TaskResult]) -> list[str]:
-    """One sentence per encoder with both heads: which head wins on how many tasks (primary metric)."""
-    by_key = {(r.encoder, r.task, r.head): r.scores[r.primary_metric]["mean"] for r in results}
-    lines = []
-    for enc in sorted({r.encoder for r in results}):
-        tasks = sorted({t for e, t, h in by_key if e == enc and (e, t, "published") in by_key and (e, t, "linear") in by_key})
-        if not tasks:
-            continue
-        linear_wins = [t for t in tasks if by_key[(enc, t, "linear")] > by_key[(enc, t, "published")]]
-        stronger = "linear" if len(linear_wins) * 2 > len(tasks) else "published"
-        lines.append(
-            f"{enc}: the linear probe beats the published head on {len(linear_wins)} of {len(tasks)} tasks "
-            f"(primary metric); the {stronger} head is the stronger here (`--head {stronger}`)."
+def header_note(dataset: str, results: list[TaskResult]) -> str:
+    heads = sorted({r.head for r in results} & set(HEADS))
+    schedules = sorted({r.variant for r in results} & set(SCHEDULES))
+    interval_text = (
+        "Test split, in percent: mean over seeds (the `seeds` column) ± the 95% interval of a bootstrap that redraws "
+        "both the test groups (pieces, performers or videos) and the seeds (results without per-item predictions: over "
+        "seeds only). The chance row is the best constant answer per column; baseline rows know only a recording's "
+        "length, level or nuisance draws. "
+    )
+    text = interval_text + "; ".join(f"`{h}`: {HEADS[h].description}" for h in heads)
+    if schedules:
+        text += ". Schedules: " + "; ".join(f"`{s}`: {SCHEDULES[s].description}" for s in schedules)
+    if reference_rows(dataset):
+        text += (
+            ". Reference rows are the papers' published numbers on this dataset (no interval; the papers chose their "
+            "checkpoints on the test split, so they are optimistic next to rows chosen on validation)"
         )
-    return lines
+    return text + "."
 
 
 def write_leaderboards(results_dir: Path) -> dict[str, str]:
@@ -166,25 +339,14 @@ def write_leaderboards(results_dir: Path) -> dict[str, str]:
     out = {}
     write = not is_reference(results_dir) or os.environ.get(UPDATE_REFERENCE_ENV) == "1"
     for dataset, results in load_results(results_dir).items():
-        header, body = table(dataset, results)
-        md = markdown(header, body)
-        heads = sorted({r.head for r in results} & set(HEADS))
-        note = "Test split, mean ± 95% CI over seeds (the `seeds` column), in percent. " + "; ".join(
-            f"`{h}`: {HEADS[h].description}" for h in heads
-        )
-        if reference_rows(dataset):
-            note += " Reference rows are the papers' published numbers on this dataset (no interval)."
-        lines = head_comparison(results)
-        if any(NEAR_CHANCE in cell for row in body for cell in row):
-            lines.append(NEAR_CHANCE_NOTE)
-        comparison = "\n".join(f"- {line}" for line in lines)
-        md = f"{md}\n\n{comparison}" if comparison else md
+        board = build_board(dataset, results, results_dir)
+        md = board.markdown()
         out[dataset] = md
         if not write:
             continue
-        (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{note}\n\n{md}\n")
+        (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{header_note(dataset, results)}\n\n{md}\n")
         with open(results_dir / dataset / "leaderboard.csv", "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(numeric_rows(dataset, results))
+            writer.writerows(board.csv_rows)
     return out

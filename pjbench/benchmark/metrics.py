@@ -20,14 +20,27 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, confusion_matrix, f1_score, roc_auc_score
 
 
-def acc_within(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> float:
-    """Acc_n: for each class present in y_true, the share of its items predicted within n; averaged over classes."""
+def class_distance(y_true: np.ndarray, y_pred: np.ndarray, values: tuple[float, ...] | None = None) -> np.ndarray:
+    """How far each prediction is from the truth: in class positions, or on the classes' own ``values`` when the
+    positions are not evenly spaced levels (expertise-4way's differences -2, -1, +1, +2)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    per_class = [float(np.mean(np.abs(y_pred[y_true == c] - c) <= n)) for c in np.unique(y_true)]
+    if values is None:
+        return np.abs(y_pred - y_true).astype(np.float64)
+    levels = np.asarray(values, dtype=np.float64)
+    return np.abs(levels[y_pred] - levels[y_true])
+
+
+def acc_within(y_true: np.ndarray, y_pred: np.ndarray, n: int, values: tuple[float, ...] | None = None) -> float:
+    """Acc_n: for each class present in y_true, the share of its items predicted within n; averaged over classes."""
+    y_true = np.asarray(y_true)
+    close = class_distance(y_true, y_pred, values) <= n + 1e-9
+    per_class = [float(np.mean(close[y_true == c])) for c in np.unique(y_true)]
     return float(np.mean(per_class))
 
 
-def multiclass_metrics(y_true: np.ndarray, probs: np.ndarray, ordinal: bool, n_classes: int) -> dict[str, float]:
+def multiclass_metrics(
+    y_true: np.ndarray, probs: np.ndarray, ordinal: bool, n_classes: int, values: tuple[float, ...] | None = None
+) -> dict[str, float]:
     y_pred = probs.argmax(axis=1)
     out = {
         "accuracy": float(np.mean(y_pred == y_true)),
@@ -35,7 +48,7 @@ def multiclass_metrics(y_true: np.ndarray, probs: np.ndarray, ordinal: bool, n_c
         "f1": float(f1_score(y_true, y_pred, average="macro", labels=np.unique(y_true), zero_division=0)),
     }
     if ordinal:
-        out["acc1"] = acc_within(y_true, y_pred, 1)
+        out["acc1"] = acc_within(y_true, y_pred, 1, values)
     return out
 
 

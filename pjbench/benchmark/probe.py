@@ -12,9 +12,9 @@ from typing import Any
 import torch
 
 from ..datasets.base import SPLITS, Dataset
-from ..heads import get_head
+from ..heads import get_head, infer_schedule
 from ..tasks import Task
-from . import predictions
+from . import bootstrap, predictions
 from .cache import CacheReader
 from .feeders import Feeder
 from .results import TaskResult, build_result, check_writable, summed_confusion
@@ -83,6 +83,14 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         encoder_config = reader.config
     finally:
         reader.close()
+    groups = {r.id: r.groups for r in dataset.recordings}
+    scores, intervals = bootstrap.task_scores(
+        task,
+        [(splits["test"], s.probabilities["test"]) for s in seeds],
+        [(ex.ids, [groups.get(i, {}) for i in ex.ids]) for ex in splits["test"]],
+        dataset.resample_group,
+        outcomes,
+    )
     config: dict[str, Any] = {
         "train": {**asdict(cfg), "lr": cfg.lr_for(task), "batch_size": cfg.batch_size_for(task)},
         "cache": {"path": str(cache_path), **encoder_config},
@@ -93,6 +101,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
             "pair_group": dataset.pair_group,
             "primary_metric": task.primary_metric,
             "ordinal": task.ordinal,
+            "class_values": list(task.class_values) if task.class_values else None,
         },
         "dataset": dataset_record(dataset),
     }
@@ -109,6 +118,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
             **{f"n_{k}": len(v) for k, v in splits.items()},
             **{f"dropped_{k}": v for k, v in dropped.items()},
             "chance": task.chance(splits["test"]),
+            "chance_levels": task.chance_levels(splits["test"]),
             **(
                 {"n_label_rows": dataset.info["n_label_rows"], "n_missing_audio": dataset.info["n_missing_audio"]}
                 if "n_label_rows" in dataset.info
@@ -118,8 +128,10 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         started=started,
         confusion=summed_confusion([s.test_confusion for s in seeds]),
         classes=list(task.classes),
+        scores=scores,
+        intervals=intervals,
+        variant=cfg.schedule or infer_schedule(asdict(cfg)),
     )
-    groups = {r.id: r.groups for r in dataset.recordings}
     rows = (
         row
         for s in seeds
@@ -138,8 +150,9 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
 
 def dataset_record(dataset: Dataset) -> dict[str, Any]:
     """How the dataset was read and split: enough to rebuild the same split."""
+    record: dict[str, Any] = {"name": dataset.name, "resample_group": dataset.resample_group}
     keys = ("split_rule", "split_seed", "split_hash", "audio_root", "labels_dir", "manifest", "n_label_rows", "n_missing_audio")
-    record: dict[str, Any] = {"name": dataset.name, **{k: dataset.info[k] for k in keys if k in dataset.info}}
+    record.update({k: dataset.info[k] for k in keys if k in dataset.info})
     if "config" in dataset.info:  # the synthetic set: its generator config and where it lies
         record["synthetic_config"] = dataset.info["config"]
         record["root"] = str(dataset.root)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..tasks import KINDS, Task
-from . import predictions
-from .results import TaskResult, score_differences, seed_scores
+from . import bootstrap, predictions
+from .results import TaskResult, score_differences
 
 
 def task_of(result: TaskResult) -> Task:
@@ -28,15 +28,17 @@ def task_of(result: TaskResult) -> Task:
         0,
         recorded.get("primary_metric", result.primary_metric),
         ordinal=bool(recorded.get("ordinal", False)),
+        class_values=tuple(recorded["class_values"]) if recorded.get("class_values") else None,
     )
 
 
 def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dict[str, float]]]:
-    """The recorded result, the per-seed validation and test metrics recomputed from its predictions, and the
-    mean and interval of each test metric over seeds."""
+    """The recorded result, the per-seed validation and test metrics recomputed from its predictions, and each
+    test metric's mean and intervals (test groups and seeds; seeds alone)."""
     result = TaskResult.load(path)
     task = task_of(result)
-    grouped = predictions.by_seed_and_split(predictions.read(path, result.predictions))
+    rows = predictions.read(path, result.predictions)
+    grouped = predictions.by_seed_and_split(rows)
     per_seed = []
     for recorded in result.per_seed:
         entry: dict[str, Any] = {"seed": recorded["seed"]}
@@ -46,7 +48,16 @@ def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dic
             examples, probs = grouped[(recorded["seed"], split)]
             entry[split] = task.metrics(examples, probs)
         per_seed.append(entry)
-    return result, per_seed, seed_scores(per_seed)
+    first = result.per_seed[0]["seed"]
+    items = [(r["ids"], r["groups"]) for r in rows if r["seed"] == first and r["split"] == "test"]
+    scores, _ = bootstrap.task_scores(
+        task,
+        [grouped[(s["seed"], "test")] for s in result.per_seed],
+        items,
+        result.config.get("dataset", {}).get("resample_group"),
+        per_seed,
+    )
+    return result, per_seed, scores
 
 
 def differences(result: TaskResult, per_seed: list[dict[str, Any]], scores: dict[str, dict[str, float]]) -> list[str]:

@@ -16,7 +16,7 @@ import numpy as np
 from ..hashing import config_hash
 from .metrics import mean_ci
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: scores carry the two-stage interval (ci_low, ci_high) and seed_ci95; `intervals` says how
 REFERENCE_MARKER = ".pjbench-reference"  # in the results folder committed with pjbench: read-only for runs
 UPDATE_REFERENCE_ENV = "PJBENCH_UPDATE_REFERENCE"
 
@@ -42,7 +42,9 @@ class TaskResult:
     task: str
     head: str
     primary_metric: str
-    scores: dict[str, dict[str, float]]  # metric -> {"mean", "ci95"} on the test split
+    # metric -> on the test split: "mean" over seeds; "ci_low"/"ci_high", the 95% interval over test groups and
+    # seeds (see `intervals`); "ci95", the larger distance from the mean to an end; "seed_ci95", seeds alone
+    scores: dict[str, dict[str, float]]
     per_seed: list[dict[str, Any]]  # seed, best_epoch, val and test metrics, timings
     config: dict[str, Any]
     encoder_meta: dict[str, Any]
@@ -53,10 +55,17 @@ class TaskResult:
     classes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # task-specific payload (the ICPC ranking)
     predictions: dict[str, str] = field(default_factory=dict)  # the per-item predictions file: name, sha256, format
+    intervals: dict[str, Any] = field(default_factory=dict)  # how the intervals were made (method, group, resamples)
+    variant: str = ""  # the training schedule's name (or custom-<hash>): part of the file name, never overwritten by another
     schema_version: int = SCHEMA_VERSION
 
+    @property
+    def label(self) -> str:
+        """The head and its variant, as the board and file name show them."""
+        return f"{self.head}-{self.variant}" if self.variant else self.head
+
     def path(self, results_dir: Path) -> Path:
-        return results_dir / self.dataset / self.encoder / f"{self.task}.{self.head}.json"
+        return results_dir / self.dataset / self.encoder / f"{self.task}.{self.label}.json"
 
     def save(self, results_dir: Path) -> Path:
         check_writable(results_dir)
@@ -118,11 +127,12 @@ def environment() -> dict[str, Any]:
 
 
 def seed_scores(per_seed: list[dict[str, Any]], key: str = "test") -> dict[str, dict[str, float]]:
-    """metric -> mean and 95% CI half-width over the seeds' ``key`` scores."""
+    """metric -> mean and 95% CI half-width over the seeds' ``key`` scores (seeds alone: results without per-item
+    predictions, the transfer and PISA)."""
     out = {}
     for metric in sorted(per_seed[0][key]):
         mean, ci = mean_ci([s[key][metric] for s in per_seed])
-        out[metric] = {"mean": mean, "ci95": ci}
+        out[metric] = {"mean": mean, "ci95": ci, "seed_ci95": ci}
     return out
 
 
@@ -141,6 +151,9 @@ def build_result(
     confusion: list[list[int]] | None = None,
     classes: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    scores: dict[str, dict[str, float]] | None = None,
+    intervals: dict[str, Any] | None = None,
+    variant: str = "",
 ) -> TaskResult:
     """The one way a result record is made (probes, the ICPC transfer and PISA alike): scores over the seeds'
     test metrics, the configuration with its hash, the environment and the timings."""
@@ -154,7 +167,7 @@ def build_result(
         task=task,
         head=head,
         primary_metric=primary_metric,
-        scores=seed_scores(per_seed),
+        scores=scores if scores is not None else seed_scores(per_seed),
         per_seed=per_seed,
         config={**config, "hash": config_hash(config)},
         encoder_meta=encoder_meta,
@@ -164,6 +177,8 @@ def build_result(
         confusion=confusion,
         classes=classes or [],
         extra=extra or {},
+        intervals=intervals or {"method": "Student-t over seeds (no per-item predictions)"},
+        variant=variant,
     )
 
 

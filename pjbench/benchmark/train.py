@@ -30,6 +30,7 @@ class TrainConfig:
     standardize: bool = False  # published head: standardise inputs with training-split frame statistics per dimension
     pos_weight_scale: float = 1.4  # multi-label: pos_weight = scale * (N - pos) / pos, as the paper
     device: str = "cpu"
+    schedule: str = ""  # the named schedule these settings are, or custom-<hash>; "" lets the settings name it
 
     def lr_for(self, task: Task) -> float:
         return self.lr if self.lr is not None else task.lr

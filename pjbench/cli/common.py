@@ -58,7 +58,10 @@ ResultsOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[str, typer.Option(help="auto (a GPU when there is one) | cpu | cuda[:N]")]
-SeedsOpt = Annotated[int, typer.Option(help="number of seeds (0..N-1); the interval is over seeds")]
+SeedsOpt = Annotated[int, typer.Option(help="number of seeds (0..N-1); intervals cover the seeds and the test sample")]
+ScheduleOpt = Annotated[
+    str, typer.Option(help="paper (the paper's: up to 100 epochs, patience 15) | fast (lr 1e-3, 8 epochs, patience 3, standardised)")
+]
 
 DEFAULT_RESULTS = Path("pjbench-results")  # in the current folder; never the committed reference results
 

@@ -19,6 +19,7 @@ from .common import (
     LabelsOpt,
     ManifestOpt,
     ResultsOpt,
+    ScheduleOpt,
     SeedsOpt,
     SplitSeedOpt,
     assumed_note,
@@ -64,30 +65,30 @@ def _heads_for(head: str) -> list[str]:
 def train_config(
     head: str,
     seeds: int,
-    lr: float | None,
-    batch_size: int | None,
-    weight_decay: float,
-    epochs: int | None,
-    patience: int | None,
-    standardize: bool,
-    device: str,
+    schedule: str = "paper",
+    lr: float | None = None,
+    batch_size: int | None = None,
+    weight_decay: float | None = None,
+    epochs: int | None = None,
+    patience: int | None = None,
+    standardize: bool | None = None,
+    device: str = "cpu",
 ):
-    """A probe's training configuration, built by keyword in one place; unset values take the head's defaults."""
+    """A probe's training configuration, built by keyword in one place: the named schedule, then any explicit
+    setting. A setting that changes the schedule makes it a variant of its own, ``custom-<hash>``, so its results
+    never overwrite the schedule's."""
     from ..benchmark.train import TrainConfig
-    from ..heads import get_head
+    from ..hashing import config_hash
+    from ..heads import get_head, get_schedule
 
-    spec = get_head(head)
-    return TrainConfig(
-        head=head,
-        seeds=tuple(range(seeds)),
-        lr=spec.lr(lr),
-        batch_size=batch_size,
-        weight_decay=weight_decay,
-        max_epochs=epochs if epochs is not None else spec.max_epochs,
-        patience=patience if patience is not None else spec.patience,
-        standardize=standardize,
-        device=device,
-    )
+    spec, named = get_head(head), get_schedule(schedule)
+    base: dict[str, Any] = {"lr": spec.lr(named.lr), "batch_size": None, "weight_decay": 0.01, "max_epochs": named.max_epochs}
+    base |= {"patience": named.patience, "standardize": named.standardize}
+    asked: dict[str, Any] = {"lr": lr, "batch_size": batch_size, "weight_decay": weight_decay, "max_epochs": epochs, "patience": patience}
+    asked["standardize"] = standardize
+    chosen = {**base, **{k: v for k, v in asked.items() if v is not None}}
+    variant = schedule if chosen == base else f"custom-{config_hash({'schedule': schedule, **chosen})[:8]}"
+    return TrainConfig(head=head, schedule=variant, seeds=tuple(range(seeds)), device=device, **chosen)
 
 
 def probe(
@@ -102,17 +103,19 @@ def probe(
     manifest: ManifestOpt = None,
     head: Annotated[str, typer.Option(help="published (conv+attention) | linear (pooled statistics) | both")] = "both",
     seeds: SeedsOpt = 5,
-    lr: Annotated[float | None, typer.Option(help="learning rate (default: the paper's per task; 1e-3 for the linear head)")] = None,
+    schedule: ScheduleOpt = "paper",
+    lr: Annotated[float | None, typer.Option(help="learning rate (default: the schedule's; paper: the task's, 1e-3 for linear)")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="default: the paper's per task")] = None,
-    epochs: Annotated[int | None, typer.Option(help="maximum epochs (default: the head's, 100)")] = None,
-    patience: Annotated[int | None, typer.Option(help="early stopping on the validation split (default: the head's, 15)")] = None,
-    weight_decay: Annotated[float, typer.Option("--weight-decay", help="AdamW weight decay")] = 0.01,
+    epochs: Annotated[int | None, typer.Option(help="maximum epochs (default: the schedule's)")] = None,
+    patience: Annotated[int | None, typer.Option(help="early stopping on the validation split (default: the schedule's)")] = None,
+    weight_decay: Annotated[float | None, typer.Option("--weight-decay", help="AdamW weight decay (default 0.01)")] = None,
     standardize: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--standardize/--no-standardize", help="published head: standardise each input dimension with training-split statistics"
+            "--standardize/--no-standardize",
+            help="published head: standardise each input dimension with training-split statistics (default: the schedule's)",
         ),
-    ] = False,
+    ] = None,
     device: DeviceOpt = "auto",
     audio_root: AudioRootOpt = None,
     labels: LabelsOpt = None,
@@ -123,8 +126,10 @@ def probe(
 ) -> None:
     """Train probes on cached embeddings, select on validation, evaluate the test split once.
 
-    Writes RESULTS_DIR/<dataset>/<encoder>/<task>.<head>.json (scores per seed, mean, 95% CI, config, versions,
-    git revision) and a PNG beside it (confusion matrix or per-class AP). The ICPC transfer and PISA have their
+    Writes RESULTS_DIR/<dataset>/<encoder>/<task>.<head>-<schedule>.json (scores per seed, mean, 95% interval over
+    test groups and seeds, config, versions, git revision), the per-item predictions beside it, and a PNG (confusion
+    matrix or per-class AP). Any setting that departs from the schedule (--lr, --epochs...) makes a variant of its
+    own, custom-<hash>, which never overwrites the schedule's results. The ICPC transfer and PISA have their
     own commands: `pjbench transfer`, `pjbench pisa`.
     """
     from ..benchmark.probe import find_cache, run_probe
@@ -151,9 +156,54 @@ def probe(
         dev = device_name(device)
         for h in heads:
             for t in tasks:
-                cfg = train_config(h, seeds, lr, batch_size, weight_decay, epochs, patience, standardize, dev)
+                cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, dev)
                 result = run_probe(ds, t, cache_path, cfg, results_dir)
                 console.print(score_line(f"{t.name} {h}", result), markup=False, highlight=False)
+    except EXPECTED as err:
+        fail(str(err) + assumed_note(dataset, manifest))
+    print_leaderboards(results_dir)
+
+
+def baselines(
+    task: Annotated[
+        list[str] | None, typer.Option("--task", "-t", metavar="TASK[,TASK]", help="task names (repeat, or a comma list), or all")
+    ] = None,
+    dataset: DatasetOpt = None,
+    manifest: ManifestOpt = None,
+    seeds: SeedsOpt = 5,
+    audio_root: AudioRootOpt = None,
+    labels: LabelsOpt = None,
+    split_seed: SplitSeedOpt = 0,
+    cache_dir: CacheOpt = None,
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+) -> None:
+    """Probe the shortcut baselines beside the encoders: the recording's length only (duration), its level only
+    (loudness: RMS statistics) and, on the synthetic set, the rendering's nuisance draws (soundfont, room).
+
+    Each is probed like an encoder (linear head, schedule paper, the same splits, metrics and intervals) and appears
+    on the board as a baseline row; the board names every task where a baseline is not clearly beaten.
+    """
+    from ..benchmark.baselines import build_caches
+    from ..benchmark.probe import run_probe
+    from ..datasets import load_dataset
+    from ..paths import cache_dir as default_cache
+
+    try:
+        ds = load_dataset(
+            dataset or (None if manifest else ASSUMED),
+            manifest,
+            build_missing=False,
+            audio_root=audio_root,
+            labels_dir=labels,
+            split_seed=split_seed,
+        )
+        tasks = _tasks_for(split_list(task) or ["all"], ds)
+        caches = build_caches(ds, cache_dir or default_cache())
+        cfg = train_config("linear", seeds, "paper", device="cpu")
+        for name, path in caches.items():
+            for t in tasks:
+                result = run_probe(ds, t, path, cfg, results_dir)
+                console.print(score_line(f"{name} (baseline) {t.name}", result), markup=False, highlight=False)
     except EXPECTED as err:
         fail(str(err) + assumed_note(dataset, manifest))
     print_leaderboards(results_dir)
@@ -203,7 +253,7 @@ def transfer(
         pld = load_dataset("pld-expertise", build_missing=False, audio_root=pld_audio_root, labels_dir=pld_labels, split_seed=split_seed)
         icpc = load_dataset("icpc2015", build_missing=False, audio_root=icpc_audio_root, labels_dir=icpc_labels)
         root = cache_dir or default_cache()
-        cfg = train_config(head, seeds, lr, None, 0.01, epochs, patience, False, device_name(device))
+        cfg = train_config(head, seeds, lr=lr, epochs=epochs, patience=patience, device=device_name(device))
         result = run_transfer(
             pld,
             find_cache(pld, encoder, root, _extract_hint(encoder, "pld-expertise", None, pld_audio_root)),
@@ -345,18 +395,18 @@ def demo(
         list[str] | None,
         typer.Option("--published-encoder", metavar="ENCODER", help="encoders that also get the published head (costly on a CPU)"),
     ] = None,
-    seeds: Annotated[int, typer.Option(help="seeds per linear probe")] = 5,
-    published_seeds: Annotated[int, typer.Option("--published-seeds", help="seeds for the published head")] = 5,
-    published_epochs: Annotated[int, typer.Option("--published-epochs", help="max epochs for the published head at lr 1e-3")] = 8,
+    seeds: Annotated[int, typer.Option(help="seeds per probe")] = 5,
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="the duration, loudness and nuisance rows")] = True,
     results_dir: ResultsOpt = DEFAULT_RESULTS,
 ) -> None:
     """The whole benchmark on the embedded dataset: synth -> extract -> probe every task -> leaderboard.
 
-    Default: the mel baseline and the offline pretrained basicpitch encoder, each with the linear probe (lr 1e-3,
-    up to 100 epochs, patience 15, 5 seeds), and mel also with the published conv+attention head. Sized for a
-    2-core CPU: the published head runs on inputs standardised with training statistics, at lr 1e-3, for at most
-    8 epochs (patience 3) and 5 seeds. Validation chooses the epoch in every case. `pjbench probe` runs the
-    paper's settings.
+    Default: the mel baseline and the offline pretrained basicpitch encoder, each with the linear probe (schedule
+    paper: lr 1e-3, up to 100 epochs, patience 15), and mel also with the published conv+attention head. Sized for
+    a 2-core CPU, the published head runs the `fast` schedule (lr 1e-3, at most 8 epochs, patience 3, standardised
+    inputs), and so does a second linear row, so the two heads are compared under one budget (on validation).
+    Shortcut baselines (duration, loudness, the rendering's nuisance draws) are probed beside them. 5 seeds;
+    validation chooses the epoch in every case. `pjbench probe` runs the paper's schedule by default.
     """
     from .. import __version__
     from ..benchmark.extract import ExtractConfig
@@ -388,16 +438,19 @@ def demo(
             console.print(
                 f"{name} cache: {report.cache_path} ({report.extracted} new, {report.already_done} cached, {len(report.skipped)} skipped)"
             )
-        runs = [(name, train_config("linear", seeds, 1e-3, None, 0.01, 100, 15, False, "cpu")) for name in encoders]
-        runs += [
-            (name, train_config("published", published_seeds, 1e-3, None, 0.01, published_epochs, 3, True, "cpu"))
-            for name in published
-            if name in caches
-        ]
+        if baselines:
+            from ..benchmark.baselines import build_caches
+
+            baseline_caches = build_caches(ds, cache_dir())
+            caches.update(baseline_caches)
+            encoders = [*encoders, *baseline_caches]
+        runs = [(name, train_config("linear", seeds, "paper", device="cpu")) for name in encoders]
+        for name in (n for n in published if n in caches):
+            runs += [(name, train_config(head, seeds, "fast", device="cpu")) for head in ("linear", "published")]
         for name, cfg in runs:
             for task_name in ds.tasks:
                 result = run_probe(ds, get_task(task_name, ds), caches[name], cfg, results_dir)
-                console.print(score_line(f"{name} {task_name} {cfg.head}", result), markup=False, highlight=False)
+                console.print(score_line(f"{name} {task_name} {result.label}", result), markup=False, highlight=False)
     except EXPECTED as err:
         fail(str(err))
     print_leaderboards(results_dir)
@@ -448,7 +501,12 @@ def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path
             raise ValueError("this PISA result predates recorded requests: run `pjbench pisa` with the options in its config.pisa")
         pisa_cfg = _dataclass_from(PisaConfig, config["pisa"])
         return run_pisa_request(config["request"], pisa_cfg, cache_dir, results_dir)
-    train = _dataclass_from(TrainConfig, config["train"])
+    from ..heads import infer_schedule
+
+    # results written before schedules had names: name theirs, so the rerun lands beside its own kind
+    # (their batch size is recorded resolved, the task's, so it does not tell a custom one)
+    unnamed = {k: v for k, v in config["train"].items() if k != "batch_size"}
+    train = _dataclass_from(TrainConfig, {**config["train"], "schedule": config["train"].get("schedule") or infer_schedule(unnamed)})
     if runner == "transfer":
         from ..experiments.icpc_transfer import TransferConfig, run_transfer
 

@@ -95,12 +95,13 @@ def rows_of(what: str) -> tuple[list[str], list[list[str]]]:
         )
         return header, rows
     if what == "heads":
-        from ..heads import HEADS
+        from ..heads import HEADS, SCHEDULES
 
-        header = ["head", "default lr", "max epochs", "patience", "description"]
-        rows = [
-            [h.name, "the task's" if h.default_lr is None else f"{h.default_lr:g}", str(h.max_epochs), str(h.patience), h.description]
-            for h in HEADS.values()
+        header = ["head / schedule", "default lr", "max epochs", "patience", "description"]
+        rows = [[h.name, "the task's" if h.default_lr is None else f"{h.default_lr:g}", "", "", h.description] for h in HEADS.values()]
+        rows += [
+            [f"--schedule {s.name}", "the head's" if s.lr is None else f"{s.lr:g}", str(s.max_epochs), str(s.patience), s.description]
+            for s in SCHEDULES.values()
         ]
         return header, rows
     fail(f"cannot list {what!r}{did_you_mean(what, LISTS)}; choose {', '.join(LISTS)}", 2)
@@ -154,3 +155,68 @@ def rescore(result_file: Annotated[Path, typer.Argument(help="a result JSON writ
     console.print(
         f"{result_file}: every metric of {len(per_seed)} seed(s) recomputed exactly from its predictions", markup=False, highlight=False
     )
+
+
+def compare(
+    result_a: Annotated[Path | None, typer.Argument(help="result JSON A (its predictions file beside it)")] = None,
+    result_b: Annotated[Path | None, typer.Argument(help="result JSON B, on the same dataset, task and test items")] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="metric(s) to compare (default: the task's primary)")] = None,
+    split: Annotated[str, typer.Option("--split", help="test, or val (to choose between configurations honestly)")] = "test",
+    all_in: Annotated[
+        Path | None, typer.Option("--all", help="compare every pair of results under DIR per dataset and task, Holm-corrected")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """Is A better than B? A paired bootstrap over the same test groups (pieces, performers, videos) and both
+    results' seeds gives the difference with its 95% interval, a p-value and a verdict: `A better`, `B better` or
+    `tie`. Any two rows of a board compare: encoders, heads, layers, schedules, baselines.
+
+    Example: pjbench compare results/synthetic/mel/difficulty-9way.linear.json results/synthetic/basicpitch/difficulty-9way.linear.json
+    """
+    from ..benchmark import compare as cmp
+
+    if split not in ("test", "val"):
+        fail(f"--split {split!r}: choose test or val", 2)
+    if fmt not in ("text", "json"):
+        fail(f"--format {fmt!r}: choose text or json", 2)
+    try:
+        if all_in is not None:
+            if result_a is not None or result_b is not None:
+                fail("give two result files, or --all DIR, not both", 2)
+            paths, skipped = _with_predictions(sorted(all_in.glob("**/*.json")))
+            for path, why in skipped:
+                console.print(f"skipped {path}: {why}", markup=False, highlight=False)
+            found = cmp.compare_all(paths, split, metric[0] if metric else None)
+        else:
+            if result_a is None or result_b is None:
+                fail("give two result files (A and B), or --all DIR", 2)
+            a, b = cmp.load_scored(result_a, split), cmp.load_scored(result_b, split)
+            found = cmp.paired(a, b, metric or [a.result.primary_metric])
+    except (OSError, ValueError, KeyError) as err:
+        fail(str(err))
+    if fmt == "json":
+        print(json.dumps([cmp.as_record(c) for c in found], indent=2, default=float))
+        return
+    for c in found:
+        console.print(cmp.describe(c), markup=False, highlight=False)
+    if all_in is not None:
+        console.print(f"{len(found)} comparison(s); verdicts at 95% after Holm's correction per dataset and task", markup=False)
+
+
+def _with_predictions(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Result files that keep per-item predictions; the others with the reason they cannot be compared."""
+    from ..benchmark.results import TaskResult
+
+    kept, skipped = [], []
+    for path in paths:
+        if path.name.endswith(".predictions.json") or path.parent.name == "splits":
+            continue
+        try:
+            result = TaskResult.load(path)
+        except (ValueError, TypeError, KeyError):
+            continue  # not a result file (a split list, a config)
+        if result.predictions:
+            kept.append(path)
+        else:
+            skipped.append((path, "no per-item predictions on record (rerun it with this pjbench)"))
+    return kept, skipped

@@ -71,4 +71,11 @@ def load_manifest(path: Path) -> Dataset:
     leaks = check_group_leakage(recordings)
     if leaks:
         raise ValueError(f"{path}: groups cross splits, which leaks information: {leaks[:5]}")
-    return Dataset(name=path.stem, recordings=recordings, tasks=tasks, root=path.parent, info={"manifest": str(path), "label_kind": kind})
+    return Dataset(
+        name=path.stem,
+        recordings=recordings,
+        tasks=tasks,
+        root=path.parent,
+        resample_group="group",  # recordings without a group are their own
+        info={"manifest": str(path), "label_kind": kind},
+    )

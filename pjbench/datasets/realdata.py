@@ -128,4 +128,9 @@ def assemble(
         "missing": missing,
         "label_notes": list(label_notes or []),
     }
-    return Dataset(name=name, recordings=recordings, tasks=tasks, root=audio_root, pair_group=pair_group, info=info)
+    # intervals resample what the split keeps apart, else the one group kind every row has (CIPI's piece)
+    common = set.intersection(*(set(r.groups) for r in rows)) if rows else set()
+    resample_group = split_by or pair_group or (sorted(common)[0] if len(common) == 1 else None)
+    return Dataset(
+        name=name, recordings=recordings, tasks=tasks, root=audio_root, pair_group=pair_group, resample_group=resample_group, info=info
+    )

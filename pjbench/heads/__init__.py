@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..hashing import config_hash
 from ..lazy import resolve
 from .linear import PooledLinearProbe
 from .published import ConvAttentionProbe, conv_flatten_size
@@ -19,8 +20,6 @@ class HeadSpec:
     description: str
     feeder: str  # "module:function" (cfg, reader, splits) -> Feeder, the head's inputs from the cache
     default_lr: float | None  # None: the task's learning rate (the paper's, per task family)
-    max_epochs: int = 100
-    patience: int = 15
 
     def make_feeder(self, cfg: Any, reader: Any, splits: dict[str, list[Any]]) -> Any:
         return resolve(self.feeder, "feeder")(cfg, reader, splits)
@@ -48,10 +47,79 @@ HEADS: dict[str, HeadSpec] = {
 }
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A named training schedule. Both heads train under the same one when they are compared, and the schedule's
+    name is part of a result's identity (its file name and its board row)."""
+
+    name: str
+    description: str
+    lr: float | None  # None: the head's default (the task's paper learning rate for the published head)
+    max_epochs: int
+    patience: int  # epochs without a better validation score before stopping
+    standardize: bool  # published head: inputs standardised with training-split statistics (the linear head always is)
+
+
+SCHEDULES: dict[str, Schedule] = {
+    s.name: s
+    for s in (
+        Schedule(
+            "paper",
+            "the paper's: the head's learning rate (the task's for the published head), up to 100 epochs, stop after 15 "
+            "without a better validation score, inputs as cached",
+            None,
+            100,
+            15,
+            False,
+        ),
+        Schedule(
+            "fast",
+            "sized for a CPU: lr 1e-3, up to 8 epochs, stop after 3 without a better validation score, inputs standardised "
+            "with training statistics",
+            1e-3,
+            8,
+            3,
+            True,
+        ),
+    )
+}
+
+
+def get_schedule(name: str) -> Schedule:
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    return SCHEDULES[name]
+
+
+def infer_schedule(train: dict[str, Any]) -> str:
+    """The schedule a training configuration runs (for configurations built without a name, and results written
+    before schedules had names): a named one whose settings it has, else custom-<hash of the settings>."""
+    for s in SCHEDULES.values():
+        same = train.get("max_epochs") == s.max_epochs and train.get("patience") == s.patience
+        if s.lr is not None:
+            same = same and train.get("lr") == s.lr
+        if train.get("head") == "published":
+            same = same and bool(train.get("standardize")) == s.standardize
+        if same and train.get("weight_decay", 0.01) == 0.01 and train.get("batch_size") is None:
+            return s.name
+    keys = ("lr", "batch_size", "weight_decay", "max_epochs", "patience", "standardize")
+    return f"custom-{config_hash({k: train.get(k) for k in keys})[:8]}"
+
+
 def get_head(name: str) -> HeadSpec:
     if name not in HEADS:
         raise ValueError(f"unknown head {name!r}; choose one of {', '.join(HEADS)}")
     return HEADS[name]
 
 
-__all__ = ["HEADS", "ConvAttentionProbe", "HeadSpec", "PooledLinearProbe", "conv_flatten_size", "get_head"]
+__all__ = [
+    "HEADS",
+    "SCHEDULES",
+    "ConvAttentionProbe",
+    "HeadSpec",
+    "PooledLinearProbe",
+    "Schedule",
+    "conv_flatten_size",
+    "get_head",
+    "get_schedule",
+]

@@ -38,6 +38,7 @@ TASKS: dict[str, Task] = {
         ordinal=True,
         label=lambda r: r.labels["expertise"],
         pair_mode="4way",
+        class_values=(-2.0, -1.0, 1.0, 2.0),  # Acc_1 counts -1 and +1 as two levels apart, not neighbours
         datasets="synthetic, pld-expertise",
     ),
     "expertise-3way": Task(

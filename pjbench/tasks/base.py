@@ -38,6 +38,7 @@ class Task:
     pair_mode: Literal["2way", "4way"] | None = None
     accept: Callable[[Recording], tuple[int, ...]] | None = None  # classes that count as a hit (single-of-set)
     datasets: str = ""  # where the task is defined, for `pjbench list tasks`
+    class_values: tuple[float, ...] | None = None  # ordinal classes' levels when not evenly spaced (Acc_1's distance)
 
     @property
     def n_classes(self) -> int:
@@ -68,6 +69,12 @@ class Task:
 
     def chance(self, test: list[Example]) -> float:
         return self.kind.chance(self, test)
+
+    def chance_levels(self, test: list[Example]) -> dict[str, float]:
+        return self.kind.chance_levels(self, test)
+
+    def weighted_metrics(self, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return self.kind.weighted_metrics(self, examples, probs, weights)
 
 
 def multi_hot(names: tuple[str, ...], classes: tuple[str, ...]) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..benchmark import metrics
+from ..benchmark import bootstrap, metrics
 
 if TYPE_CHECKING:
     from ..benchmark.results import TaskResult
@@ -49,7 +49,32 @@ class TaskKind:
 
     def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
         y = np.array([ex.target for ex in examples])
-        return metrics.multiclass_metrics(y, probs, task.ordinal, task.n_classes)
+        return metrics.multiclass_metrics(y, probs, task.ordinal, task.n_classes, task.class_values)
+
+    def weighted_metrics(self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The metrics with integer item weights, one value per row of ``weights`` (bootstrap replicates); equal to
+        :meth:`metrics` at unit weights."""
+        y = np.array([ex.target for ex in examples])
+        pred = probs.argmax(axis=1)
+        out = {
+            "accuracy": bootstrap.weighted_mean(weights, pred == y),
+            "acc0": bootstrap.weighted_acc_within(weights, y, metrics.class_distance(y, pred), 0),
+            "f1": bootstrap.weighted_macro_f1(weights, y, pred),
+        }
+        if task.ordinal:
+            out["acc1"] = bootstrap.weighted_acc_within(weights, y, metrics.class_distance(y, pred, task.class_values), 1)
+        return out
+
+    def chance_levels(self, task: Task, test: list[Example]) -> dict[str, float]:
+        """Every metric's chance level: the best score of a constant answer (the same class for every item)."""
+        best: dict[str, float] = {}
+        for c in range(task.n_classes):
+            constant = np.zeros((len(test), task.n_classes), dtype=np.float32)
+            constant[:, c] = 1.0
+            for metric, value in self.metrics(task, test, constant).items():
+                if "/" not in metric:
+                    best[metric] = max(best.get(metric, -np.inf), value)
+        return {**best, task.primary_metric: self.chance(task, test)}
 
     def confusion(self, task: Task, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
         return metrics.confusion(np.array([ex.target for ex in examples]), probs.argmax(1), task.n_classes)
@@ -102,6 +127,9 @@ class MultilabelKind(TaskKind):
     def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
         return metrics.multilabel_metrics(np.array([ex.target for ex in examples]), probs, task.classes)
 
+    def weighted_metrics(self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+        return bootstrap.weighted_multilabel(weights, np.array([ex.target for ex in examples]), probs)
+
     def confusion(self, task: Task, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
         return None
 
@@ -110,6 +138,18 @@ class MultilabelKind(TaskKind):
         y = np.array([ex.target for ex in test])
         present = [k for k in range(y.shape[1]) if y[:, k].sum() > 0]
         return float(np.mean([metrics.expected_random_ap(int(y[:, k].sum()), len(y)) for k in present]))
+
+    def chance_levels(self, task: Task, test: list[Example]) -> dict[str, float]:
+        """mAP of a random ranking; ROC-AUC 0.5; per label the majority answer; the most common label set."""
+        y = np.array([ex.target for ex in test], dtype=bool)
+        prevalence = y.mean(axis=0)
+        _, set_counts = np.unique(y, axis=0, return_counts=True)
+        return {
+            "mAP": self.chance(task, test),
+            "roc_auc": 0.5,
+            "labelwise_accuracy": float(np.mean(np.maximum(prevalence, 1 - prevalence))),
+            "exact_match": float(set_counts.max() / len(y)),
+        }
 
 
 class SetHitKind(TaskKind):
@@ -141,6 +181,12 @@ class SetHitKind(TaskKind):
     def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
         out = super().metrics(task, examples, probs)
         out["hit_accuracy"] = metrics.hit_accuracy([ex.accept for ex in examples], probs)
+        return out
+
+    def weighted_metrics(self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+        out = super().weighted_metrics(task, examples, probs, weights)
+        pred = probs.argmax(axis=1)
+        out["hit_accuracy"] = bootstrap.weighted_mean(weights, np.array([p in ex.accept for p, ex in zip(pred, examples)]))
         return out
 
     def chance(self, task: Task, test: list[Example]) -> float:

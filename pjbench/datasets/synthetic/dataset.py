@@ -37,6 +37,10 @@ def load_synthetic(root: Path) -> Dataset:
                         "techniques": tuple(filter(None, row["techniques"].split("|"))),
                         "technique_primary": row["technique_primary"],
                         "timbre": row["timbre"],
+                        # the rendering's nuisance draws, for the nuisance baseline
+                        "rt60": float(row["rt60"]),
+                        "wet": float(row["wet"]),
+                        "loudness_dbfs": float(row["loudness_dbfs"]),
                     },
                 )
             )
@@ -50,7 +54,9 @@ def load_synthetic(root: Path) -> Dataset:
         name += f"-seed{cfg['seed']}"
     if cfg["sample_rate"] != 24000:
         name += f"-{cfg['sample_rate'] // 1000}k"
-    return Dataset(name=name, recordings=recordings, tasks=SYNTHETIC_TASKS, root=root, pair_group="piece", info=info)
+    return Dataset(
+        name=name, recordings=recordings, tasks=SYNTHETIC_TASKS, root=root, pair_group="piece", resample_group="piece", info=info
+    )
 
 
 def load_named(name: str, build_missing: bool = True) -> Dataset:

@@ -1,0 +1,236 @@
+"""Paired comparison of two results on the same test items (`pjbench compare`), and of every pair on a board.
+
+Both results are scored on the same bootstrap replicates (the same draws of test groups; each its own seeds,
+drawn by the same rule), so the replicate-by-replicate difference is a paired bootstrap of the difference of the
+two scores, seeds and test sample included. The verdict reads the difference's 95% interval: above zero, ``A
+better``; below, ``B better``; else ``tie``. The p-value is the two-sided bootstrap p (twice the smaller tail
+share); over many pairs, Holm's step-down correction keeps the chance of any false verdict at 5%.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..tasks import Example, Task
+from . import bootstrap, predictions
+from .rescore import task_of
+from .results import TaskResult
+
+LEVEL = 0.95
+
+
+@dataclass
+class Scored:
+    """A result with its per-seed predictions on one split, ready to be resampled."""
+
+    path: Path
+    result: TaskResult
+    task: Task
+    split: str
+    examples: list[Example]  # sorted by their recording ids: every result on the same items has the same order
+    per_seed: list[np.ndarray]  # each seed's probabilities, rows in ``examples`` order
+    groups: list[list[dict[str, str]]]
+
+    @property
+    def label(self) -> str:
+        return f"{self.result.encoder} {self.result.label}"
+
+    def keys(self) -> list[tuple[str, ...]]:
+        return [ex.ids for ex in self.examples]
+
+    def means(self) -> dict[str, float]:
+        values = [self.task.metrics(self.examples, p) for p in self.per_seed]
+        return {m: float(np.mean([v[m] for v in values])) for m in values[0]}
+
+
+def load_scored(path: Path, split: str = "test") -> Scored:
+    result = TaskResult.load(path)
+    task = task_of(result)
+    rows = predictions.read(path, result.predictions)
+    grouped = predictions.by_seed_and_split(rows)
+    seeds = [s["seed"] for s in result.per_seed]
+    missing = [s for s in seeds if (s, split) not in grouped]
+    if missing:
+        raise ValueError(f"{path}: no {split} predictions for seed(s) {missing}")
+    first, _ = grouped[(seeds[0], split)]
+    group_of = {tuple(r["ids"]): r["groups"] for r in rows if r["seed"] == seeds[0] and r["split"] == split}
+    examples = sorted(first, key=lambda e: e.ids)
+    per_seed = []
+    for s in seeds:
+        seed_examples, probs = grouped[(s, split)]
+        position = {e.ids: i for i, e in enumerate(seed_examples)}
+        if set(position) != set(group_of):
+            raise ValueError(f"{path}: seed {s} has other {split} items than seed {seeds[0]}")
+        per_seed.append(probs[[position[e.ids] for e in examples]])
+    return Scored(Path(path), result, task, split, examples, per_seed, [group_of[e.ids] for e in examples])
+
+
+Memo = dict[tuple[str, str, int], dict[str, np.ndarray]]
+
+
+def boot_values(
+    scored: Scored, clusters: bootstrap.Clusters, resamples: int = bootstrap.RESAMPLES, memo: Memo | None = None
+) -> dict[str, np.ndarray]:
+    """The result's replicates (memoised per file and split: a board compares one row with many)."""
+    key = (str(scored.path), scored.split, resamples)
+    if memo is not None and key in memo:
+        return memo[key]
+    values = bootstrap.replicates(scored.task.weighted_metrics, [(scored.examples, p) for p in scored.per_seed], clusters, resamples)
+    if memo is not None:
+        memo[key] = values
+    return values
+
+
+def group_key(scored: Scored) -> str | None:
+    return scored.result.config.get("dataset", {}).get("resample_group")
+
+
+def check_comparable(a: Scored, b: Scored) -> None:
+    if (a.result.dataset, a.result.task) != (b.result.dataset, b.result.task):
+        raise ValueError(
+            f"{a.path} and {b.path} are not on one dataset and task ({a.result.dataset}/{a.result.task} against "
+            f"{b.result.dataset}/{b.result.task})"
+        )
+    if sorted(a.keys()) != sorted(b.keys()):
+        only_a, only_b = set(a.keys()) - set(b.keys()), set(b.keys()) - set(a.keys())
+        raise ValueError(
+            f"{a.path} and {b.path} were scored on different {a.split} items ({len(only_a)} only in A, {len(only_b)} only "
+            f"in B; e.g. {sorted(only_a or only_b)[0]}): a different split or cache coverage; compare results of one split"
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    dataset: str
+    task: str
+    split: str
+    metric: str
+    a: str
+    b: str
+    mean_a: float
+    mean_b: float
+    low: float  # the 95% interval of mean_a - mean_b
+    high: float
+    p: float
+    n_items: int
+    n_groups: int
+    group: str | None
+    resamples: int
+    p_adjusted: float | None = None
+
+    @property
+    def difference(self) -> float:
+        return self.mean_a - self.mean_b
+
+    @property
+    def verdict(self) -> str:
+        # over many pairs the Holm-adjusted p decides; for one pair, whether the interval excludes zero
+        significant = self.p_adjusted < 1 - LEVEL if self.p_adjusted is not None else self.low > 0 or self.high < 0
+        if not significant:
+            return "tie"
+        return "A better" if self.difference > 0 else "B better"
+
+
+def paired(
+    a: Scored, b: Scored, metrics: Sequence[str], resamples: int = bootstrap.RESAMPLES, memo: Memo | None = None
+) -> list[Comparison]:
+    """The paired bootstrap comparison of A and B on each metric."""
+    check_comparable(a, b)
+    clusters = bootstrap.clusters_of([(ex.ids, g) for ex, g in zip(a.examples, a.groups)], group_key(a))
+    boot_a, boot_b = boot_values(a, clusters, resamples, memo), boot_values(b, clusters, resamples, memo)
+    means_a, means_b = a.means(), b.means()
+    out = []
+    for metric in metrics:
+        if metric not in boot_a or metric not in boot_b:
+            raise ValueError(f"metric {metric!r} is not one the interval is computed for; choose from {', '.join(sorted(boot_a))}")
+        diff = boot_a[metric] - boot_b[metric]
+        diff = diff[np.isfinite(diff)]
+        low, high = bootstrap.percentile_interval(diff, LEVEL)
+        p = 1.0 if diff.size == 0 else min(1.0, 2 * min(float(np.mean(diff <= 0)), float(np.mean(diff >= 0))))
+        out.append(
+            Comparison(
+                a.result.dataset,
+                a.result.task,
+                a.split,
+                metric,
+                a.label,
+                b.label,
+                means_a[metric],
+                means_b[metric],
+                low,
+                high,
+                p,
+                len(a.examples),
+                clusters.n_groups,
+                clusters.key,
+                resamples,
+            )
+        )
+    return out
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (monotone, capped at 1)."""
+    order = np.argsort(p_values, kind="mergesort")
+    m = len(p_values)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def compare_all(paths: Sequence[Path], split: str = "test", metric: str | None = None) -> list[Comparison]:
+    """Every pair of results on one dataset and task, on the primary metric (or ``metric``), Holm-corrected per
+    dataset and task. Results without predictions are left out (the caller says so)."""
+    loaded: dict[tuple[str, str], list[Scored]] = {}
+    for path in paths:
+        scored = load_scored(path, split)
+        loaded.setdefault((scored.result.dataset, scored.result.task), []).append(scored)
+    out: list[Comparison] = []
+    for (_, _), group in sorted(loaded.items()):
+        pairs = [c for a, b in itertools.combinations(group, 2) for c in paired(a, b, [metric or a.result.primary_metric])]
+        adjusted = holm([c.p for c in pairs])
+        out += [Comparison(**{**c.__dict__, "p_adjusted": p}) for c, p in zip(pairs, adjusted)]
+    return out
+
+
+def ties_with_best(
+    scored: Sequence[Scored], metric: str, resamples: int = bootstrap.RESAMPLES, memo: Memo | None = None
+) -> tuple[int, set[int]]:
+    """The index of the best row on ``metric`` (highest mean) and the indices of the rows not distinguishable from
+    it (paired bootstrap against the best, Holm over the column)."""
+    means = [s.means().get(metric, float("nan")) for s in scored]
+    best = int(np.nanargmax(means))
+    others = [i for i in range(len(scored)) if i != best]
+    comparisons = [paired(scored[best], scored[i], [metric], resamples, memo)[0] for i in others]
+    adjusted = holm([c.p for c in comparisons])
+    return best, {i for i, p in zip(others, adjusted) if p >= 1 - LEVEL}
+
+
+def describe(c: Comparison, scale: float = 100.0) -> str:
+    """Two lines: the numbers, then the verdict."""
+    p_text = f"p = {c.p:.3g}" + (f", Holm-adjusted {c.p_adjusted:.3g}" if c.p_adjusted is not None else "")
+    return (
+        f"{c.task} {c.metric} on {c.dataset} ({c.split}, {c.n_items} items in {c.n_groups} "
+        f"{c.group or 'recording'} groups, {c.resamples} paired resamples):\n"
+        f"  A = {c.a}: {scale * c.mean_a:.1f}   B = {c.b}: {scale * c.mean_b:.1f}   "
+        f"A - B = {scale * c.difference:+.1f} [{scale * c.low:+.1f}, {scale * c.high:+.1f}], {p_text} -> {c.verdict}"
+    )
+
+
+def as_record(c: Comparison) -> dict[str, Any]:
+    return {**c.__dict__, "difference": c.difference, "verdict": c.verdict}
+
+
+def bootstrap_metrics(scored: Scored) -> set[str]:
+    """The metrics whose intervals and comparisons the bootstrap covers for this result's task."""
+    unit = np.ones((1, len(scored.examples)))
+    return set(scored.task.weighted_metrics(scored.examples, scored.per_seed[0], unit))
