@@ -26,3 +26,12 @@ def file_digest(path: str | Path | None, length: int = 16) -> str | None:
     if not path:
         return None
     return digest(Path(path).read_bytes(), length)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file, read in chunks (caches and soundfonts run to gigabytes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -143,6 +143,12 @@ def test_keyboard_video_clips_and_probe_end_to_end(short_videos: Path, pisa_cach
     path = results / "synthetic-short-video" / "c3d-small+resnet18 (width 4)" / "pisa-multimodal-uniform.frozen.json"
     first = json.loads(path.read_text())
     assert {"accuracy", "acc0", "within_one", "mae", "spearman"} <= set(first["scores"]) and len(first["per_seed"]) == 2
+    # intervals over test videos and seeds; per-sample predictions on record
+    assert first["scores"]["accuracy"]["ci_low"] <= first["scores"]["accuracy"]["mean"] <= first["scores"]["accuracy"]["ci_high"]
+    assert first["intervals"]["group"] == "video" and (path.parent / first["predictions"]["file"]).exists()
+    assert "_probabilities" not in first["per_seed"][0]
+    r = runner.invoke(app, ["rescore", str(path)])  # every metric and interval again from the predictions alone
+    assert r.exit_code == 0 and "recomputed exactly" in r.output, r.output
     r = runner.invoke(app, frozen)
     assert r.exit_code == 0, r.output  # a crashed rerun must not pass as "same scores"
     assert [s["test"] for s in json.loads(path.read_text())["per_seed"]] == [s["test"] for s in first["per_seed"]]  # same seed, same scores

@@ -12,6 +12,13 @@ from pjbench.datasets.synthetic.scores import generate_score
 from pjbench.tasks.techniques import TECHNIQUES
 
 
+def pretty_notes(path):
+    """The note-ons of a MIDI file."""
+    import mido
+
+    return [m for m in mido.MidiFile(str(path)) if m.type == "note_on" and m.velocity > 0]
+
+
 def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -56,7 +63,14 @@ def test_tiny_dataset_labels_and_splits(tiny, tiny_root):
     assert set(Counter(r.split for r in recs)) == {"train", "val", "test"}
     durations = [r.duration for r in recs]
     assert min(durations) < 10 < max(durations)  # both one- and two-segment clips
-    assert max(durations) <= 22.0 + 1e-6  # slow players are cut at the size's clip limit
+    assert max(durations) <= 22.0 + 1e-6  # every clip within the size's limit
+    per_piece = defaultdict(set)
+    for r in recs:
+        per_piece[r.groups["piece"]].add(r.duration)
+    assert all(len(lengths) == 1 for lengths in per_piece.values())  # one excerpt length per piece: length tells no level
+    notes = {r.id: len(pretty_notes(tiny_root / "midi" / f"{r.id}.mid")) for r in recs}
+    slower_plays_less = [notes[f"{p}-beginner"] <= notes[f"{p}-virtuoso"] for p in per_piece]
+    assert np.mean(slower_plays_less) > 0.8  # in the same time a beginner gets through less of the score
 
 
 def test_labels_follow_construction():

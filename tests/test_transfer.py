@@ -16,10 +16,14 @@ from pjbench.experiments.icpc_transfer import (
     Candidate,
     CandidatePair,
     PartReader,
+    SeedPairs,
     aggregate,
     build_pairs,
     halves,
+    pair_metrics,
     rank_correlations,
+    transfer_scores,
+    weighted_pair_metrics,
     win_counts,
 )
 
@@ -88,6 +92,31 @@ def test_fitting_halves_are_disjoint_and_stratified() -> None:
     assert halves(cands, seed=1, fraction=0.5)[0] != fit
 
 
+def test_transfer_intervals_resample_candidates() -> None:
+    """Weighted pair metrics equal the plain ones at unit weights and on repeated pairs at integer weights; the
+    interval resamples candidates (both of a pair's) and seeds."""
+    rng = np.random.default_rng(0)
+    names = [f"c{i}" for i in range(12)]
+    pairs = [CandidatePair(a, b, int(rng.integers(2)), ()) for a in names for b in names if a != b]
+    probs = [rng.random(int(rng.integers(1, 4))) for _ in pairs]
+    counts = rng.integers(0, 3, len(pairs))
+    counts[:2] = 1
+    w = np.stack([np.ones(len(pairs)), counts.astype(float)])
+    weighted = weighted_pair_metrics(pairs, probs, "", w)
+    plain = pair_metrics(pairs, probs, "")
+    repeated = np.repeat(np.arange(len(pairs)), counts)
+    on_repeats = pair_metrics([pairs[i] for i in repeated], [probs[i] for i in repeated], "")
+    for metric, values in weighted.items():
+        assert values[0] == pytest.approx(plain[metric]) and values[1] == pytest.approx(on_repeats[metric]), metric
+    seeds = [SeedPairs(s, pairs, probs, pairs[: 40 + s], probs[: 40 + s], probs[: 40 + s]) for s in range(2)]
+    per_seed = [{"test": {**pair_metrics(s.test_pairs, s.test_probs, ""), **pair_metrics(pairs, probs, "all_")}} for s in seeds]
+    scores, record = transfer_scores(seeds, per_seed, names)
+    acc = scores["accuracy_vote"]
+    assert acc["ci_low"] < acc["mean"] < acc["ci_high"] and record["group"] == "performer" and record["n_groups"] == 12
+    rows = seeds[0].rows()
+    assert {r["split"] for r in rows} == {"test", "fit", "all"} and rows[0]["groups"][0] == {"performer": pairs[0].first}
+
+
 @pytest.mark.slow
 def test_transfer_end_to_end(pjbench_home: Path, tmp_path: Path) -> None:
     pld, icpc, results = tmp_path / "pld", tmp_path / "icpc", tmp_path / "results"
@@ -108,6 +137,10 @@ def test_transfer_end_to_end(pjbench_home: Path, tmp_path: Path) -> None:
     assert data["counts"]["n_pairs"] == 20 * 20 - 4 * 5 * 5  # ordered pairs of different stages
     for metric in ("accuracy_vote", "accuracy_mean_prob", "fit_accuracy_vote", "all_accuracy_vote", "kendall_tau", "spearman"):
         assert metric in data["scores"]
+    assert "ci_low" in data["scores"]["accuracy_vote"] and data["intervals"]["group"] == "performer"
+    assert (results / "icpc2015" / "mel" / data["predictions"]["file"]).exists()
+    r = runner.invoke(app, ["rescore", str(results / "icpc2015" / "mel" / "icpc-transfer.linear.json")])
+    assert r.exit_code == 0 and "recomputed exactly" in r.output, r.output  # the rank correlations and PLD accuracy too
     # the recitals' sound rises with the stage as the PLD levels' does, so the probe transfers
     assert data["scores"]["all_accuracy_vote"]["mean"] > 0.65 and data["scores"]["kendall_tau"]["mean"] > 0.3
     ranking = data["extra"]["ranking"]

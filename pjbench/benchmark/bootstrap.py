@@ -58,16 +58,24 @@ def clusters_of(items: Sequence[tuple[Sequence[str], Sequence[dict[str, str]]]],
     return Clusters(key, names, tuple(tuple(index[n] for n in own) for own in labels))
 
 
-def item_weights(clusters: Clusters, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """(resamples, items) integer weights: each replicate draws the groups with replacement."""
+def group_counts(n_groups: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, groups): how often each group is drawn per replicate (sums to the number of groups)."""
     rng = np.random.default_rng([seed, 0])
-    g = clusters.n_groups
-    counts = rng.multinomial(g, np.full(g, 1.0 / g), size=resamples).astype(np.float64)
-    weights = np.ones((resamples, len(clusters.members)))
-    for item, own in enumerate(clusters.members):
+    return rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=resamples).astype(np.float64)
+
+
+def weights_from(counts: np.ndarray, members: Sequence[Sequence[int]]) -> np.ndarray:
+    """(resamples, items) weights: the product of each item's groups' draw counts."""
+    weights = np.ones((len(counts), len(members)))
+    for item, own in enumerate(members):
         for k in own:
             weights[:, item] *= counts[:, k]
     return weights
+
+
+def item_weights(clusters: Clusters, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, items) integer weights: each replicate draws the groups with replacement."""
+    return weights_from(group_counts(clusters.n_groups, resamples, seed), clusters.members)
 
 
 def seed_draws(n_seeds: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
@@ -163,6 +171,18 @@ def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray) -> dic
     }
 
 
+def weighted_level_metrics(w: np.ndarray, y: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`pjbench.benchmark.metrics.level_metrics` under weights, but for Spearman's rho (seeds only)."""
+    pred = probs.argmax(axis=1)
+    distance = np.abs(pred - y).astype(np.float64)
+    return {
+        "accuracy": weighted_mean(w, pred == y),
+        "acc0": weighted_acc_within(w, y, distance, 0),
+        "within_one": weighted_mean(w, distance <= 1),
+        "mae": weighted_mean(w, distance),
+    }
+
+
 # --- replicates and intervals ---------------------------------------------------------------------------------
 
 
@@ -182,6 +202,22 @@ def replicates(
             total[metric] = total.get(metric, np.zeros(resamples)) + contribution
     n = len(per_seed)
     return {metric: values / n for metric, values in total.items()}
+
+
+def replicates_varying_items(
+    per_seed: Sequence[tuple[Sequence[Sequence[int]], Any]], n_groups: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> dict[str, np.ndarray]:
+    """As :func:`replicates` when each seed is scored on its own items (the ICPC transfer's seeded halves): one draw
+    of the groups (indices into one list of ``n_groups``) serves every seed; ``per_seed`` holds each seed's item
+    memberships and a function from item weights (resamples, items) to weighted metrics."""
+    counts = group_counts(n_groups, resamples, seed)
+    draws = seed_draws(len(per_seed), resamples, seed)
+    total: dict[str, np.ndarray] = {}
+    for s, (members, metric_fn) in enumerate(per_seed):
+        for metric, values in metric_fn(weights_from(counts, members)).items():
+            contribution = np.where(draws[:, s] > 0, draws[:, s] * values, 0.0)
+            total[metric] = total.get(metric, np.zeros(resamples)) + contribution
+    return {metric: values / len(per_seed) for metric, values in total.items()}
 
 
 def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:

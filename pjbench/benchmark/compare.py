@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,16 @@ class Scored:
     def keys(self) -> list[tuple[str, ...]]:
         return [ex.ids for ex in self.examples]
 
-    def means(self) -> dict[str, float]:
+    @cached_property
+    def _means(self) -> dict[str, float]:
+        if self.split == "test":  # recorded in the result (rescore checks they are the predictions' own)
+            return {m: float(s["mean"]) for m, s in self.result.scores.items()}
         values = [self.task.metrics(self.examples, p) for p in self.per_seed]
         return {m: float(np.mean([v[m] for v in values])) for m in values[0]}
+
+    def means(self) -> dict[str, float]:
+        """Each metric's mean over seeds on this split (computed once)."""
+        return self._means
 
 
 def load_scored(path: Path, split: str = "test") -> Scored:

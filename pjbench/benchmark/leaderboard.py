@@ -126,8 +126,11 @@ class Board:
 
 
 def _scored(result: TaskResult, results_dir: Path, split: str, cache: dict) -> compare.Scored | None:
-    """The result with its predictions (None for results written without them)."""
-    if not result.predictions:
+    """The result with its predictions (None for results written without them, and for the transfer and PISA,
+    whose items are not a probe's: their intervals include the test sample, but rows are not compared pairwise)."""
+    from ..tasks import TASKS
+
+    if not result.predictions or (result.task in TASKS and TASKS[result.task].kind.runner != "probe"):
         return None
     key = (result.dataset, result.encoder, result.task, result.label, split)
     if key not in cache:
@@ -151,30 +154,33 @@ def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, c
 
 
 def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path, cache: dict, memo: compare.Memo) -> list[str]:
-    """Per task: every encoder row that no baseline row is clearly below (primary metric, paired bootstrap)."""
+    """Per task and baseline: the encoder rows it is not clearly below (primary metric, paired bootstrap)."""
     out = []
     for task in tasks:
         encoders = [row for row in rows if not row.baseline and task in row.results]
-        baselines = [row for row in rows if row.baseline and task in row.results]
-        hits = []
-        for b in baselines:
+        found = []
+        for b in (row for row in rows if row.baseline and task in row.results):
+            above, tied = [], []
             for e in encoders:
                 rb, re_ = b.results[task], e.results[task]
-                sb, se = _scored(rb, results_dir, "test", cache), _scored(re_, results_dir, "test", cache)
                 metric = re_.primary_metric
-                if sb is not None and se is not None:
-                    try:
-                        verdict = compare.paired(se, sb, [metric], memo=memo)[0].verdict
-                    except ValueError:
-                        continue
-                    if verdict != "A better":
-                        hits.append(
-                            f"{b.encoder} {'≥' if rb.scores[metric]['mean'] >= re_.scores[metric]['mean'] else 'tied with'} {e.encoder} {re_.label}"
-                        )
-                elif rb.scores[metric]["mean"] >= re_.scores[metric]["mean"]:
-                    hits.append(f"{b.encoder} ≥ {e.encoder} {re_.label}")
-        if hits:
-            out.append(f"shortcut on {task}: " + "; ".join(hits))
+                label = f"{e.encoder} {re_.label}"
+                if rb.scores[metric]["mean"] >= re_.scores[metric]["mean"]:
+                    above.append(label)
+                    continue
+                sb, se = _scored(rb, results_dir, "test", cache), _scored(re_, results_dir, "test", cache)
+                if sb is None or se is None:
+                    continue
+                try:
+                    if compare.paired(se, sb, [metric], memo=memo)[0].verdict != "A better":
+                        tied.append(label)
+                except ValueError:
+                    continue  # another split: not comparable
+            parts = ([f"≥ {', '.join(above)}"] if above else []) + ([f"tied with {', '.join(tied)}"] if tied else [])
+            if parts:
+                found.append(f"{b.encoder} {'; '.join(parts)}")
+        if found:
+            out.append(f"shortcut on {task}: " + " | ".join(found))
     return out
 
 
@@ -243,6 +249,9 @@ def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> B
         body.append([label, "reference", "", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
     notes = head_comparison(rows, results_dir, cache, memo)
     notes += baseline_warnings(rows, sorted({t for t, _ in shown}), results_dir, cache, memo)
+    probe_rows = [r for r in results if r.predictions and r.config.get("task", {}).get("kind")]
+    if probe_rows and not any(row.baseline for row in rows):
+        notes.append(f"no baseline rows yet: `pjbench baselines --dataset {dataset}` (or the same options as your probe) adds them.")
     notes += [text for mark, text in LEGEND.items() if any(mark in cell for r in body for cell in r)]
     return Board(dataset, header, body, notes, numeric_rows(dataset, results))
 

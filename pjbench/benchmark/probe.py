@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from ..datasets.base import SPLITS, Dataset
+from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
 from ..tasks import Task
 from . import bootstrap, predictions
@@ -104,6 +105,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
             "class_values": list(task.class_values) if task.class_values else None,
         },
         "dataset": dataset_record(dataset),
+        "provenance": provenance(dataset, cache_path),
     }
     result = build_result(
         dataset=dataset.name,
@@ -157,6 +159,34 @@ def dataset_record(dataset: Dataset) -> dict[str, Any]:
         record["synthetic_config"] = dataset.info["config"]
         record["root"] = str(dataset.root)
     return record
+
+
+_SHA256: dict[tuple[str, int, float], str] = {}
+
+
+def sha256_of(path: Path) -> str:
+    """A file's sha256, memoised per (path, size, mtime): a board of tasks hashes its cache once."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime)
+    if key not in _SHA256:
+        _SHA256[key] = file_sha256(path)
+    return _SHA256[key]
+
+
+def provenance(dataset: Dataset, cache_path: Path) -> dict[str, Any]:
+    """What the numbers depend on beyond the configuration: the embeddings file's sha256, the label file's (a
+    manifest) and, for the synthetic set, the generator version and the soundfonts that rendered it."""
+    out: dict[str, Any] = {"cache_sha256": sha256_of(cache_path)}
+    manifest = dataset.info.get("manifest") or (dataset.root / "manifest.csv" if dataset.root and "config" in dataset.info else None)
+    if manifest and Path(manifest).is_file():
+        out["manifest_sha256"] = sha256_of(Path(manifest))
+    if "config" in dataset.info:  # the synthetic set
+        out["generator_version"] = dataset.info.get("generator_version")
+        out["soundfonts"] = [
+            {"name": t.get("name"), "file": Path(t.get("path", "")).name, "sha256": t.get("sha256")}
+            for t in dataset.info.get("timbres", [])
+        ]
+    return out
 
 
 def save_splits(dataset: Dataset, results_dir: Path) -> Path | None:

@@ -1,4 +1,5 @@
-"""Recompute a probe result's metrics and intervals from its predictions file alone (`pjbench rescore`)."""
+"""Recompute a result's metrics and intervals from its predictions file alone (`pjbench rescore`): probes, the ICPC
+transfer and PISA."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..tasks import KINDS, Task
+import numpy as np
+
+from ..tasks import KINDS, TASKS, Task
 from . import bootstrap, predictions
 from .results import TaskResult, score_differences
 
@@ -18,7 +21,10 @@ def task_of(result: TaskResult) -> Task:
         raise ValueError(f"{result.task}: the result does not record its task kind; rerun it with this pjbench")
     kind = KINDS[recorded["kind"]]
     if kind.runner != "probe":
-        raise ValueError(f"{result.task}: rescoring covers probe results; {kind.runner} results keep no predictions file yet")
+        raise ValueError(
+            f"{result.task}: rescore and compare cover probe results; a {kind.runner} result keeps its predictions file "
+            "(and its intervals include the test sample) but is not recomputed from it yet"
+        )
     return Task(
         recorded["name"],
         kind,
@@ -33,11 +39,16 @@ def task_of(result: TaskResult) -> Task:
 
 
 def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dict[str, float]]]:
-    """The recorded result, the per-seed validation and test metrics recomputed from its predictions, and each
-    test metric's mean and intervals (test groups and seeds; seeds alone)."""
+    """The recorded result, the per-seed metrics recomputed from its predictions (validation and test; the test
+    half, fitting and all pairs for the transfer), and each test metric's mean and intervals."""
     result = TaskResult.load(path)
-    task = task_of(result)
     rows = predictions.read(path, result.predictions)
+    runner = TASKS[result.task].kind.runner if result.task in TASKS else "probe"
+    if runner == "transfer":
+        return (result, *_rescore_transfer(result, rows))
+    if runner == "pisa":
+        return (result, *_rescore_pisa(result, rows))
+    task = task_of(result)
     grouped = predictions.by_seed_and_split(rows)
     per_seed = []
     for recorded in result.per_seed:
@@ -60,9 +71,38 @@ def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dic
     return result, per_seed, scores
 
 
+def _rescore_transfer(result: TaskResult, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
+    from ..experiments.icpc_transfer import metrics_from_rows, seeds_from_rows, transfer_scores
+
+    seeds = [s["seed"] for s in result.per_seed]
+    per_seed = [{"seed": s, "test": metrics_from_rows(rows, s, TASKS["expertise-2way"])} for s in seeds]
+    names = sorted({n for r in rows if r["split"] == "all" for n in r["ids"]})
+    scores, _ = transfer_scores(seeds_from_rows(rows, seeds), per_seed, names)
+    return per_seed, scores
+
+
+def _rescore_pisa(result: TaskResult, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
+    from ..experiments.pisa import level_scores
+    from .metrics import level_metrics
+
+    per_seed, probabilities = [], []
+    videos = {r["ids"][0]: r["groups"][0]["video"] for r in rows}
+    for s in (entry["seed"] for entry in result.per_seed):
+        arrays = {}
+        for split in ("val", "test"):
+            mine = [r for r in rows if r["seed"] == s and r["split"] == split]
+            arrays[split] = (np.array([r["target"] for r in mine]), np.array([r["scores"] for r in mine], dtype=np.float32))
+        probabilities.append(arrays)
+        per_seed.append({"seed": s, "val": level_metrics(*arrays["val"]), "test": level_metrics(*arrays["test"])})
+    test_ids = [r["ids"][0] for r in rows if r["seed"] == per_seed[0]["seed"] and r["split"] == "test"]
+    scores, _ = level_scores(per_seed, probabilities, test_ids, videos)
+    return per_seed, scores
+
+
 def differences(result: TaskResult, per_seed: list[dict[str, Any]], scores: dict[str, dict[str, float]]) -> list[str]:
     """Every recomputed number that is not exactly the recorded one (NaN equals NaN)."""
-    out = score_differences(result.per_seed, per_seed, ("val", "test"))
+    splits = tuple(split for split in ("val", "test") if split in per_seed[0])  # the transfer has no validation
+    out = score_differences(result.per_seed, per_seed, splits)
     for metric in sorted(set(result.scores) | set(scores)):
         a, b = result.scores.get(metric), scores.get(metric)
         if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):

@@ -160,7 +160,9 @@ def rescore(result_file: Annotated[Path, typer.Argument(help="a result JSON writ
 def compare(
     result_a: Annotated[Path | None, typer.Argument(help="result JSON A (its predictions file beside it)")] = None,
     result_b: Annotated[Path | None, typer.Argument(help="result JSON B, on the same dataset, task and test items")] = None,
-    metric: Annotated[list[str] | None, typer.Option("--metric", "-m", help="metric(s) to compare (default: the task's primary)")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", "-m", metavar="METRIC", help="a metric to compare (repeat; default: the task's primary)")
+    ] = None,
     split: Annotated[str, typer.Option("--split", help="test, or val (to choose between configurations honestly)")] = "test",
     all_in: Annotated[
         Path | None, typer.Option("--all", help="compare every pair of results under DIR per dataset and task, Holm-corrected")
@@ -171,7 +173,7 @@ def compare(
     results' seeds gives the difference with its 95% interval, a p-value and a verdict: `A better`, `B better` or
     `tie`. Any two rows of a board compare: encoders, heads, layers, schedules, baselines.
 
-    Example: pjbench compare results/synthetic/mel/difficulty-9way.linear.json results/synthetic/basicpitch/difficulty-9way.linear.json
+    Example: pjbench compare results/synthetic/basicpitch/difficulty-9way.linear-paper.json results/synthetic/mel/difficulty-9way.linear-paper.json
     """
     from ..benchmark import compare as cmp
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,11 @@ import torch
 from scipy import stats
 from sklearn.metrics import f1_score
 
+from ..benchmark import bootstrap, predictions
 from ..benchmark.cache import CachedRecording, CacheReader
 from ..benchmark.feeders import Feeder
-from ..benchmark.probe import dataset_record, make_feeder, split_examples
-from ..benchmark.results import TaskResult, build_result
+from ..benchmark.probe import dataset_record, make_feeder, predictions_path, split_examples
+from ..benchmark.results import TaskResult, build_result, check_writable
 from ..benchmark.train import TrainConfig, fit_probe, predict, train_model
 from ..datasets.base import Dataset
 from ..tasks import TASKS, Example, Task, get_task
@@ -164,6 +165,122 @@ def pair_metrics(pairs: list[CandidatePair], probs: list[np.ndarray], prefix: st
     }
 
 
+def weighted_pair_metrics(pairs: list[CandidatePair], probs: list[np.ndarray], prefix: str, w: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`pair_metrics` with bootstrap weights on the pairs (a pair's parts share its weight); Kendall's tau and
+    Spearman's rho over the win counts are left to the spread over seeds."""
+    if not pairs:
+        return {}
+    y = np.array([p.target for p in pairs])
+    vote, mean = aggregate(probs)
+    lengths = [len(pr) for pr in probs]
+    part_y = np.repeat(y, lengths)
+    part_pred = np.concatenate([(pr > 0.5).astype(int) for pr in probs])
+    return {
+        f"{prefix}part_accuracy": bootstrap.weighted_mean(np.repeat(w, lengths, axis=1), part_y == part_pred),
+        f"{prefix}accuracy_vote": bootstrap.weighted_mean(w, vote == y),
+        f"{prefix}f1_vote": bootstrap.weighted_macro_f1(w, y, vote),
+        f"{prefix}accuracy_mean_prob": bootstrap.weighted_mean(w, mean == y),
+        f"{prefix}f1_mean_prob": bootstrap.weighted_macro_f1(w, y, mean),
+    }
+
+
+@dataclass
+class SeedPairs:
+    """What one seed judged: all pairs, the test half's pairs, and each pair's part probabilities (P(second better))
+    before and after fitting; kept for the intervals and the predictions file."""
+
+    seed: int
+    all_pairs: list[CandidatePair]
+    all_probs: list[np.ndarray]
+    test_pairs: list[CandidatePair]
+    test_probs: list[np.ndarray]
+    fit_probs: list[np.ndarray]
+    stages: dict[str, int] = field(default_factory=dict)  # candidate -> the stage reached (for the rank correlations)
+    source_rows: list[dict[str, Any]] = field(default_factory=list)  # the PLD probe's own test predictions
+
+    def members(self, index: dict[str, int]) -> list[tuple[int, int]]:
+        """Each judged item's two candidates: the test half's pairs, then all pairs."""
+        return [(index[p.first], index[p.second]) for p in (*self.test_pairs, *self.all_pairs)]
+
+    def weighted(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        """Every pair metric under bootstrap weights on :meth:`members` (test pairs first, then all pairs)."""
+        n = len(self.test_pairs)
+        out = weighted_pair_metrics(self.test_pairs, self.test_probs, "", w[:, :n])
+        out.update(weighted_pair_metrics(self.test_pairs, self.fit_probs, "fit_", w[:, :n]))
+        out.update(weighted_pair_metrics(self.all_pairs, self.all_probs, "all_", w[:, n:]))
+        return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Predictions-file lines: the test half before (``test``) and after fitting (``fit``), and all pairs."""
+        out = []
+        for split, pairs, probs in (
+            ("test", self.test_pairs, self.test_probs),
+            ("fit", self.test_pairs, self.fit_probs),
+            ("all", self.all_pairs, self.all_probs),
+        ):
+            for pair, p in zip(pairs, probs):
+                out.append(
+                    {
+                        "seed": self.seed,
+                        "split": split,
+                        "ids": [pair.first, pair.second],
+                        "groups": [
+                            {"performer": pair.first, "stage": str(self.stages.get(pair.first, ""))},
+                            {"performer": pair.second, "stage": str(self.stages.get(pair.second, ""))},
+                        ],
+                        "target": pair.target,
+                        "accept": [],
+                        "scores": [float(v) for v in p],  # each part's P(second better)
+                    }
+                )
+        return out + self.source_rows
+
+
+def metrics_from_rows(rows: list[dict[str, Any]], seed: int, source_task: Task) -> dict[str, float]:
+    """One seed's transfer metrics recomputed from its predictions-file lines (what `pjbench rescore` checks)."""
+    mine = [r for r in rows if r["seed"] == seed]
+
+    def judged(split: str) -> tuple[list[CandidatePair], list[np.ndarray]]:
+        chosen = [r for r in mine if r["split"] == split]
+        pairs = [CandidatePair(r["ids"][0], r["ids"][1], r["target"], ()) for r in chosen]
+        return pairs, [np.array(r["scores"], dtype=np.float32) for r in chosen]
+
+    all_pairs, all_probs = judged("all")
+    metrics = pair_metrics(all_pairs, all_probs, "all_")
+    metrics.update(pair_metrics(*judged("test"), ""))
+    metrics.update(pair_metrics(*judged("fit"), "fit_"))
+    stages = {n: int(g["stage"]) for r in mine if r["split"] == "all" for n, g in zip(r["ids"], r["groups"])}
+    vote, _ = aggregate(all_probs)
+    metrics.update(rank_correlations([Candidate(n, s, ()) for n, s in stages.items()], win_counts(all_pairs, vote, list(stages))))
+    source = [r for r in mine if r["split"] == "source-test"]
+    examples = [Example(tuple(r["ids"]), r["target"]) for r in source]
+    metrics["pld_test_accuracy"] = source_task.metrics(examples, np.array([r["scores"] for r in source], dtype=np.float32))["accuracy"]
+    return metrics
+
+
+def seeds_from_rows(rows: list[dict[str, Any]], seeds: list[int]) -> list[SeedPairs]:
+    """The judged pairs per seed, as :func:`run_transfer` kept them, from a predictions file."""
+    out = []
+    for seed in seeds:
+        split_rows = {s: [r for r in rows if r["seed"] == seed and r["split"] == s] for s in ("all", "test", "fit")}
+        pairs = {s: [CandidatePair(r["ids"][0], r["ids"][1], r["target"], ()) for r in rs] for s, rs in split_rows.items()}
+        probs = {s: [np.array(r["scores"], dtype=np.float32) for r in rs] for s, rs in split_rows.items()}
+        out.append(SeedPairs(seed, pairs["all"], probs["all"], pairs["test"], probs["test"], probs["fit"]))
+    return out
+
+
+def transfer_scores(seeds: list[SeedPairs], per_seed: list[dict[str, Any]], names: list[str]) -> tuple[dict, dict]:
+    """Scores with intervals over candidates (resampled as groups: a pair weighs by both its candidates' draws) and
+    seeds; every seed is scored on its own test half."""
+    ordered = sorted(names)
+    index = {n: k for k, n in enumerate(ordered)}
+    boot = bootstrap.replicates_varying_items([(s.members(index), s.weighted) for s in seeds], len(ordered))
+    scores = bootstrap.interval_scores([r["test"] for r in per_seed], boot)
+    record = bootstrap.resampling_record(bootstrap.Clusters("performer", tuple(ordered), ()), len(seeds[0].test_pairs), len(seeds))
+    record["note"] = "each seed is scored on its own test half of the candidates; kendall_tau and spearman: seeds only"
+    return scores, record
+
+
 def rank_correlations(candidates: list[Candidate], table: dict[str, dict[str, int]]) -> dict[str, float]:
     ranked = [c for c in candidates if table.get(c.name, {}).get("matches")]
     wins = [table[c.name]["wins"] for c in ranked]
@@ -228,6 +345,9 @@ def run_transfer(
         device = torch.device(cfg.device)
         batch = cfg.batch_size_for(task)
         per_seed: list[dict[str, Any]] = []
+        judged: list[SeedPairs] = []
+        stage_of = {c.name: c.stage for c in candidates}
+        source_groups = {r.id: r.groups for r in source.recordings}
         wins_per_seed: list[dict[str, dict[str, int]]] = []
         for seed in cfg.seeds:
             model, outcome = train_model(task, feeder, splits, cfg, seed, progress)
@@ -241,7 +361,11 @@ def run_transfer(
             fitted = copy.deepcopy(model)
             fit_part_pairs = [ex for p in fit_pairs for ex in p.parts]
             fit_losses = fit_probe(fitted, task, icpc_feeder, fit_part_pairs, cfg, seed, tcfg.fit_epochs, progress=progress).losses
-            metrics.update(pair_metrics(test_pairs, _part_probs(fitted, icpc_feeder, task, test_pairs, batch, device), "fit_"))
+            fit_probs = _part_probs(fitted, icpc_feeder, task, test_pairs, batch, device)
+            metrics.update(pair_metrics(test_pairs, fit_probs, "fit_"))
+            test_probs = [all_probs[index[(p.first, p.second)]] for p in test_pairs]
+            source_rows = list(predictions.records(seed, "source-test", splits["test"], outcome.probabilities["test"], source_groups))
+            judged.append(SeedPairs(seed, pairs, all_probs, test_pairs, test_probs, fit_probs, stage_of, source_rows))
             vote, _ = aggregate(all_probs)
             table = win_counts(pairs, vote, names)
             metrics.update(rank_correlations(candidates, table))
@@ -264,7 +388,7 @@ def run_transfer(
         src.close()
         tgt.close()
 
-    stage_of = {c.name: c.stage for c in candidates}
+    scores, intervals = transfer_scores(judged, per_seed, names)
     mean_wins = {n: float(np.mean([t[n]["wins"] for t in wins_per_seed])) for n in names}
     ranking = [
         {
@@ -301,7 +425,13 @@ def run_transfer(
         },
         started=started,
         extra={"ranking": ranking},
+        scores=scores,
+        intervals=intervals,
     )
+    target_path = result.path(results_dir)
+    check_writable(results_dir)
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    result.predictions = predictions.write(predictions_path(target_path), (row for s in judged for row in s.rows()))
     path = result.save(results_dir)
     transfer_task.kind.plot(result, path.with_suffix(".png"))
     return result

@@ -21,9 +21,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..benchmark import bootstrap, predictions
 from ..benchmark.fit import fit
 from ..benchmark.metrics import confusion, level_metrics, mean_ci
-from ..benchmark.results import TaskResult, build_result, summed_confusion
+from ..benchmark.probe import predictions_path
+from ..benchmark.results import TaskResult, build_result, check_writable, summed_confusion
 from ..benchmark.train import set_seed
 from ..datasets.pisa import PisaDataset
 from ..hashing import config_hash, file_digest
@@ -241,7 +243,46 @@ def train_pisa_seed(
         "test_confusion": confusion(y_test, p_test[cfg.modality].argmax(1), N_LEVELS),
         "train_seconds": outcome.train_seconds,
         "curve": outcome.curve,
+        # taken out before the result is written: the predictions file keeps them (and the intervals use them)
+        PROBABILITIES: {"test": (y_test, p_test[cfg.modality]), "val": (y_val, p_val[cfg.modality])},
     }
+
+
+PROBABILITIES = "_probabilities"
+
+
+def level_scores(
+    per_seed: list[dict[str, Any]], probabilities: list[dict[str, Any]], test_ids: list[str], videos: dict[str, str]
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Scores with intervals over test videos (a video's samples are one draw) and seeds; Spearman: seeds only."""
+    clusters = bootstrap.clusters_of([([i], [{"video": videos[i]}]) for i in test_ids], "video")
+
+    def metric_fn(examples: Any, probs: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+        return bootstrap.weighted_level_metrics(w, examples, probs)
+
+    boot = bootstrap.replicates(metric_fn, [p["test"] for p in probabilities], clusters)
+    return bootstrap.interval_scores([s["test"] for s in per_seed], boot), bootstrap.resampling_record(
+        clusters, len(test_ids), len(per_seed)
+    )
+
+
+def prediction_rows(
+    seeds: list[int], probabilities: list[dict[str, Any]], splits: dict[str, list[str]], videos: dict[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "seed": seed,
+            "split": split,
+            "ids": [sample],
+            "groups": [{"video": videos[sample]}],
+            "target": int(y),
+            "accept": [],
+            "scores": [float(v) for v in row],
+        }
+        for seed, probs in zip(seeds, probabilities)
+        for split in ("val", "test")
+        for sample, y, row in zip(splits[split], *probs[split])
+    ]
 
 
 def run_pisa(
@@ -279,6 +320,8 @@ def run_pisa(
             raise ValueError(f"--mode {cfg.mode!r}: choose end-to-end or frozen")
         torch.use_deterministic_algorithms(True, warn_only=True)
         per_seed = [train_pisa_seed(source, splits, cfg, seed, (video_dim, audio_dim), progress) for seed in cfg.seeds]
+        probabilities = [s.pop(PROBABILITIES) for s in per_seed]
+        videos = {i: str(reader.samples[i].attrs["video"]) for ids in splits.values() for i in ids}
         test_levels = [reader.samples[i].attrs["level"] for i in splits["test"]]
         skipped = reader.skipped()
     finally:
@@ -295,6 +338,7 @@ def run_pisa(
     if request is not None:
         config["request"] = request
     task = TASKS[f"pisa-{cfg.modality}-{cfg.sampling}"]
+    scores, intervals = level_scores(per_seed, probabilities, splits["test"], videos)
     result = build_result(
         dataset=ds.name,
         encoder=backbones,
@@ -315,7 +359,13 @@ def run_pisa(
         confusion=summed_confusion([s["test_confusion"] for s in per_seed]),
         classes=list(task.classes),
         extra={"heads": heads, "test_ids": splits["test"], "test_levels": [int(v) for v in test_levels]},
+        scores=scores,
+        intervals=intervals,
     )
+    target = result.path(results_dir)
+    check_writable(results_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result.predictions = predictions.write(predictions_path(target), prediction_rows(list(cfg.seeds), probabilities, splits, videos))
     path = result.save(results_dir)
     task.kind.plot(result, path.with_suffix(".png"))
     return result

@@ -23,17 +23,19 @@ import numpy as np
 import soundfile as sf
 
 from ... import __version__
-from ...hashing import config_hash
+from ...hashing import config_hash, file_sha256
 from ...paths import datasets_dir
 from ...progress import progress_bar
-from .performer import EXPERTISE_LEVELS, Performer, draw_performer, perform
+from .performer import EXPERTISE_LEVELS, Performance, Performer, draw_performer, perform
 from .render import PianoTimbre, Room, apply_room_and_level, available_timbres, render_performance, write_midi
 from .scores import Score, generate_score
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "3"
-SPLIT_FRACTIONS = {"train": 0.7, "val": 0.15, "test": 0.15}
+# 4: every rendition of a piece is cut to one excerpt length (clip length no longer tells the player's level); a
+# test split of 35% of the pieces (intervals narrow enough to separate encoders); small: 300 pieces of 10-40 s
+GENERATOR_VERSION = "4"
+SPLIT_FRACTIONS = {"train": 0.5, "val": 0.15, "test": 0.35}
 MANIFEST_NAME = "manifest.csv"
 INFO_NAME = "dataset.json"
 
@@ -43,9 +45,9 @@ class SynthConfig:
     size: str = "small"
     seed: int = 0
     sample_rate: int = 24000
-    n_scores: int = 200
+    n_scores: int = 300
     min_seconds: float = 10.0
-    max_seconds: float = 60.0
+    max_seconds: float = 40.0
     performers: str = "all"  # "all": every piece by a beginner, an advanced player and a virtuoso; "suited": by the one
     # whose level suits its difficulty (1-3 beginner, 4-6 advanced, 7-9 virtuoso), as in PISA; a third of the rendering
 
@@ -53,8 +55,8 @@ class SynthConfig:
     def for_size(cls, size: str, seed: int = 0, sample_rate: int = 24000) -> SynthConfig:
         presets = {
             "tiny": dict(n_scores=36, min_seconds=8.0, max_seconds=22.0),
-            "small": dict(n_scores=200, min_seconds=10.0, max_seconds=60.0),
-            "full": dict(n_scores=1500, min_seconds=10.0, max_seconds=60.0),
+            "small": dict(n_scores=300, min_seconds=10.0, max_seconds=40.0),
+            "full": dict(n_scores=1500, min_seconds=10.0, max_seconds=40.0),
             # many short pieces: one PISA sample (160 frames = 8 s at 20 fps) per performance, cheap to render as video
             "short": dict(n_scores=180, min_seconds=8.5, max_seconds=12.0, performers="suited"),
         }
@@ -103,6 +105,11 @@ class ClipJob:
     level_index: int
     split: str
     performer: Performer
+    excerpt_seconds: float  # every rendition of the piece is cut to this length
+
+
+def _performance(cfg: SynthConfig, score: Score, score_index: int, level_index: int, performer: Performer) -> Performance:
+    return perform(score, performer, _rng(cfg.seed, 3, score_index, level_index))
 
 
 def plan(cfg: SynthConfig) -> list[ClipJob]:
@@ -112,12 +119,19 @@ def plan(cfg: SynthConfig) -> list[ClipJob]:
     if cfg.performers not in ("all", "suited"):
         raise ValueError(f"performers={cfg.performers!r}: choose all or suited")
     for i, split in enumerate(splits):
+        score = _score(cfg, i)[1]
+        chosen = []
         for l_idx, level in enumerate(EXPERTISE_LEVELS):
-            if cfg.performers == "suited" and l_idx != suited_level(_score(cfg, i)[1].difficulty):
+            if cfg.performers == "suited" and l_idx != suited_level(score.difficulty):
                 continue
             pool = pools[(split, level)]
-            performer = pool[int(_rng(cfg.seed, 4, i, l_idx).integers(len(pool)))]
-            jobs.append(ClipJob(i, l_idx, split, performer))
+            chosen.append((l_idx, pool[int(_rng(cfg.seed, 4, i, l_idx).integers(len(pool)))]))
+        # one excerpt length for all renditions of the piece, so the clip's length says nothing of who plays it: up
+        # to the earliest last onset among them (the fastest player's), so every rendition is cut while playing and
+        # none ends in its natural release and silence (that ending would mark the fastest player); a slower player
+        # is heard getting through less of the score in the same time
+        excerpt = min(min(_performance(cfg, score, i, l_idx, p).last_onset for l_idx, p in chosen), cfg.max_seconds)
+        jobs += [ClipJob(i, l_idx, split, p, round(excerpt, 3)) for l_idx, p in chosen]
     return jobs
 
 
@@ -139,8 +153,8 @@ def suited_level(difficulty: int) -> int:
 def _make_clip(args: tuple[SynthConfig, ClipJob, Path, list[PianoTimbre]]) -> dict[str, object]:
     cfg, job, out_dir, timbres = args
     seconds, score = _score(cfg, job.score_index)
-    # slow players take longer over the same score; like a recording session, stop at the clip limit
-    performance = perform(score, job.performer, _rng(cfg.seed, 3, job.score_index, job.level_index)).truncated(cfg.max_seconds)
+    # slow players take longer over the same score; every rendition is cut to the piece's one excerpt length
+    performance = _performance(cfg, score, job.score_index, job.level_index, job.performer).truncated(job.excerpt_seconds)
     nuisance = _rng(cfg.seed, 5, job.score_index, job.level_index)
     timbre = timbres[int(nuisance.integers(len(timbres)))]
     room = Room(rt60=float(nuisance.uniform(0.2, 1.6)), wet=float(nuisance.uniform(0.0, 0.35)))
@@ -231,7 +245,9 @@ def build(cfg: SynthConfig, out_dir: Path | None = None, workers: int | None = N
         "config_key": cfg.key(),
         "generator_version": GENERATOR_VERSION,
         "pjbench_version": __version__,
-        "timbres": [asdict(t) for t in timbres],
+        # the audio depends on which soundfonts this machine has: their files' hashes make that visible
+        "timbres": [{**asdict(t), "sha256": file_sha256(t.path)} for t in timbres],
+        "manifest_sha256": file_sha256(out_dir / MANIFEST_NAME),
         "n_clips": len(rows),
         "hours": round(sum(float(str(r["duration"])) for r in rows) / 3600, 3),
     }

@@ -78,6 +78,11 @@ class Performance:
     pedal: list[tuple[float, float]]  # sustain pedal down/up times, seconds
     duration: float  # seconds, including the release tail
 
+    @property
+    def last_onset(self) -> float:
+        """When the last note starts (seconds): after it come only its sound and the release tail."""
+        return max((n.start for n in self.notes), default=0.0)
+
     def truncated(self, seconds: float) -> Performance:
         """The performance cut at ``seconds`` (notes and pedal released there), as a recording would be."""
         if self.duration <= seconds:
