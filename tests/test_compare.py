@@ -85,10 +85,16 @@ def test_compare_refuses_results_on_other_items_and_compares_all_with_holm(two_r
     other = run_probe(tiny, TASKS["expertise-3way"], tiny_mel_cache, train_config("linear", 1, device="cpu"), tmp_path, progress=False)
     r = runner.invoke(app, ["compare", str(mel), str(other.path(tmp_path))])
     assert r.exit_code == 1 and "not on one dataset and task" in r.output
+    old = json.loads(mel.read_text())
+    old["predictions"] = {}  # a result written before predictions were kept
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "difficulty-3way.linear.json").write_text(json.dumps(old))
     r = runner.invoke(app, ["compare", "--all", str(results), "--format", "json"])
     assert r.exit_code == 0, r.output
     (c,) = json.loads(r.output)
     assert c["p_adjusted"] == pytest.approx(c["p"]) and c["verdict"] in ("A better", "B better")
+    r = runner.invoke(app, ["compare", "--all", str(tmp_path / "old")])
+    assert r.exit_code == 0 and "no per-item predictions on record" in r.output
 
 
 def test_board_marks_the_best_row_and_not_the_noise(two_results):

@@ -142,6 +142,8 @@ def test_pld_extract_probe_leaderboard(pld_root: Path, pjbench_home: Path, tmp_p
     assert data["scores"]["accuracy"]["mean"] > 0.6  # the levels sound different by construction
     board = (results / "pld-expertise" / "leaderboard.md").read_text()
     assert "mel (paper, Table 3)" in board and "75.90" in board
+    assert "audiomae (fine-tuned) (paper, Table 3)" in board and "chose its checkpoints and stopping epochs on the test split" in board
+    assert "| duration | linear (baseline) |" in board  # probe adds the shortcut rows a board lacks
 
 
 @pytest.mark.slow

@@ -108,13 +108,17 @@ def test_transfer_intervals_resample_candidates() -> None:
     on_repeats = pair_metrics([pairs[i] for i in repeated], [probs[i] for i in repeated], "")
     for metric, values in weighted.items():
         assert values[0] == pytest.approx(plain[metric]) and values[1] == pytest.approx(on_repeats[metric]), metric
-    seeds = [SeedPairs(s, pairs, probs, pairs[: 40 + s], probs[: 40 + s], probs[: 40 + s]) for s in range(2)]
+    stages = {n: i % 3 for i, n in enumerate(names)}
+    seeds = [SeedPairs(s, pairs, probs, pairs[: 40 + s], probs[: 40 + s], probs[: 40 + s], stages) for s in range(2)]
     per_seed = [{"test": {**pair_metrics(s.test_pairs, s.test_probs, ""), **pair_metrics(pairs, probs, "all_")}} for s in seeds]
     scores, record = transfer_scores(seeds, per_seed, names)
     acc = scores["accuracy_vote"]
     assert acc["ci_low"] < acc["mean"] < acc["ci_high"] and record["group"] == "performer" and record["n_groups"] == 12
     rows = seeds[0].rows()
-    assert {r["split"] for r in rows} == {"test", "fit", "all"} and rows[0]["groups"][0] == {"performer": pairs[0].first}
+    assert {r["split"] for r in rows} == {"test", "fit", "all"} and rows[0]["groups"][0] == {
+        "performer": pairs[0].first,
+        "stage": str(stages[pairs[0].first]),
+    }
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..heads import HEADS, SCHEDULES
 from . import compare
 from .baselines import is_baseline
-from .published import reference_rows
+from .published import reference_rows, selected_on_test
 from .results import UPDATE_REFERENCE_ENV, TaskResult, is_reference
 
 UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
@@ -335,9 +335,11 @@ def header_note(dataset: str, results: list[TaskResult]) -> str:
     if schedules:
         text += ". Schedules: " + "; ".join(f"`{s}`: {SCHEDULES[s].description}" for s in schedules)
     if reference_rows(dataset):
+        text += ". Reference rows are the papers' published numbers on this dataset (no interval)"
+    if selected_on_test(dataset):
         text += (
-            ". Reference rows are the papers' published numbers on this dataset (no interval; the papers chose their "
-            "checkpoints on the test split, so they are optimistic next to rows chosen on validation)"
+            "; the Piano Judges paper chose its checkpoints and stopping epochs on the test split, so its numbers are "
+            "optimistic next to rows chosen on validation"
         )
     return text + "."
 

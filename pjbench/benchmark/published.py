@@ -11,6 +11,25 @@ from importlib import resources
 NUMBERS_FILE = "published_numbers.csv"
 
 
+SELECTED_ON_TEST = "Piano Judges"  # its reference code checkpoints and stops on the test split (shared/REFERENCE.md)
+
+
+@cache
+def _sources() -> dict[str, set[str]]:
+    """dataset -> the sources of its published numbers."""
+    out: dict[str, set[str]] = {}
+    text = resources.files("pjbench.data").joinpath(NUMBERS_FILE).read_text()
+    for row in csv.DictReader(text.splitlines()):
+        for dataset in row["datasets"].split("|"):
+            out.setdefault(dataset, set()).add(row["source"])
+    return out
+
+
+def selected_on_test(dataset: str) -> bool:
+    """Whether this dataset's published numbers come from a paper that chose its checkpoints on the test split."""
+    return any(source.startswith(SELECTED_ON_TEST) for source in _sources().get(dataset, ()))
+
+
 @cache
 def _published() -> dict[str, dict[str, dict[tuple[str, str], float]]]:
     """dataset -> row label -> (task, metric) -> value in percent."""
