@@ -101,13 +101,17 @@ def test_encoder_option_values_are_typed():
 
 @pytest.mark.slow
 def test_demo_runs_every_task_and_writes_the_board(tiny_mel_cache, tmp_path):
-    """The demo's whole path (synth, extract, every task with both heads, the board) on the tiny set, cut short."""
+    """The demo's whole path (synth, extract, every task with both heads, the baselines, the board) on the tiny set,
+    with one seed."""
     results = tmp_path / "results"
-    args = ["demo", "--size", "tiny", "-e", "mel", "--seeds", "1", "--published-seeds", "1", "--published-epochs", "1"]
+    args = ["demo", "--size", "tiny", "-e", "mel", "--seeds", "1"]
     r = runner.invoke(app, [*args, "--results-dir", str(results)])
     assert r.exit_code == 0, r.output
     assert "note: the tiny set has" in r.output  # its numbers mean nothing, and the demo says so
     board = (results / "synthetic-tiny" / "leaderboard.md").read_text()
     for task in ("expertise-2way", "difficulty-9way", "technique-single"):
         assert task in board
-    assert len(list((results / "synthetic-tiny" / "mel").glob("*.json"))) == 14  # 7 tasks x 2 heads
+    # 7 tasks x (linear on paper, and both heads on fast); the baselines' rows; the heads compared under one schedule
+    assert len(list((results / "synthetic-tiny" / "mel").glob("*.json"))) == 21
+    assert len(list((results / "synthetic-tiny" / "duration").glob("*.json"))) == 7
+    assert "heads compared on the validation split under schedule `fast`" in board

@@ -5,7 +5,7 @@ import numpy as np
 import soundfile as sf
 
 from pjbench.datasets.base import check_group_leakage
-from pjbench.datasets.synthetic.build import SynthConfig, _make_clip, plan
+from pjbench.datasets.synthetic.build import GENERATOR_VERSION, SynthConfig, _make_clip, plan
 from pjbench.datasets.synthetic.performer import Performer, perform
 from pjbench.datasets.synthetic.render import available_timbres
 from pjbench.datasets.synthetic.scores import generate_score
@@ -115,3 +115,16 @@ def test_same_call_twice_does_the_work_once(tiny_root):
     assert before == {p: p.stat().st_mtime_ns for p in tiny_root.rglob("*") if p.is_file()}
     with pytest.raises(FileExistsError, match="different synthetic dataset"):
         build(SynthConfig.for_size("tiny", seed=5), tiny_root, progress=False)
+
+
+def test_a_result_of_a_set_rendered_elsewhere_finds_the_same_set_here(tiny, tiny_root):
+    """A result records where its synthetic set lay; on another machine (or after a move) `rerun` uses the same
+    configuration's set at its default place instead."""
+    from dataclasses import asdict
+
+    from pjbench.cli.run import _dataset_from
+
+    assert tiny_root.name.endswith("-g" + GENERATOR_VERSION)  # a newer generator renders beside an older set
+    record = {"name": tiny.name, "root": "/nowhere/synthetic-tiny", "synthetic_config": asdict(SynthConfig.for_size("tiny"))}
+    found = _dataset_from(record)
+    assert found.root == tiny_root and [r.id for r in found.recordings] == [r.id for r in tiny.recordings]

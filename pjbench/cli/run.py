@@ -496,7 +496,7 @@ def rerun(
     except EXPECTED as err:
         fail(str(err))
     differences = score_differences(recorded.per_seed, fresh.per_seed)
-    label = f"{recorded.dataset}/{recorded.encoder}/{recorded.task}.{recorded.head}"
+    label = f"{recorded.dataset}/{recorded.encoder}/{recorded.task}.{recorded.label}"
     if differences:
         console.print(f"{label}: scores differ from {result_file}:", markup=False, highlight=False)
         for line in differences[:20]:
@@ -550,8 +550,13 @@ def _dataset_from(record: dict[str, Any]) -> Any:
 
     if record.get("manifest"):
         return load_dataset(manifest=Path(record["manifest"]))
-    if record.get("root") and record.get("synthetic_config"):
-        return load_dataset(record["root"])  # a synthetic set: its folder
+    if record.get("root") and record.get("synthetic_config"):  # a synthetic set: its folder, or the same set rendered here
+        if Path(record["root"]).is_dir():
+            return load_dataset(record["root"])
+        from ..datasets.synthetic.build import SynthConfig, build
+        from ..datasets.synthetic.dataset import load_synthetic
+
+        return load_synthetic(build(SynthConfig(**record["synthetic_config"])))
     return load_dataset(
         record["name"],
         build_missing=False,

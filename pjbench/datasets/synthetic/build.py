@@ -71,7 +71,9 @@ class SynthConfig:
         return config_hash({**fields, "generator": GENERATOR_VERSION})
 
     def default_dir(self) -> Path:
-        return datasets_dir() / f"synthetic-{self.size}-seed{self.seed}-{self.sample_rate // 1000}k"
+        """Where it is built by default; the generator version is in the name, so a newer pjbench renders its own set
+        beside an older one instead of refusing the older one's folder."""
+        return datasets_dir() / f"synthetic-{self.size}-seed{self.seed}-{self.sample_rate // 1000}k-g{GENERATOR_VERSION}"
 
 
 def _rng(seed: int, *stream: int) -> np.random.Generator:
