@@ -54,3 +54,32 @@ def test_layer_mix_learns_a_softmax_over_layers():
     out = model(x, torch.tensor([0, 0, 1]), torch.tensor([0, 1, 0]), 2)
     assert out.shape == (2, 2)
     assert sum(model.layer_mix.weights()) == pytest.approx(1.0)
+
+
+def test_segment_feeder_keeps_prepared_inputs_within_its_memory_budget(tiny, tiny_mel_cache, monkeypatch):
+    """The published head's inputs are the same whether prepared once and kept, or read each time; what is kept
+    stays within $PJBENCH_MEMORY_BUDGET_MB."""
+    import numpy as np
+
+    from pjbench.benchmark import feeders
+    from pjbench.benchmark.cache import CacheReader
+    from pjbench.tasks import TASKS
+
+    task = TASKS["expertise-2way"]
+    examples = task.examples(tiny.split("train"), tiny.pair_group)[:24]
+    train_ids = sorted({i for ex in examples for i in ex.ids})
+    reader = CacheReader(tiny_mel_cache)
+    batches = {}
+    for budget in ("0", "1", "2048"):
+        monkeypatch.setenv(feeders.MEMORY_BUDGET_ENV, budget)
+        feeder = feeders.SegmentFeeder(reader, 30, train_ids)
+        out = [inputs[0].numpy() for _ in range(2) for inputs, _ in feeder.batches(examples, 6, torch.device("cpu"))]
+        batches[budget] = out
+        assert feeder._prepared_bytes <= float(budget) * 2**20
+        kept = len(feeder._prepared)
+        assert (kept == 0) if budget == "0" else (kept == len(train_ids) if budget == "2048" else 0 < kept < len(train_ids))
+    assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(batches["0"], batches["1"], batches["2048"]))
+    monkeypatch.setenv(feeders.MEMORY_BUDGET_ENV, "lots")
+    with pytest.raises(ValueError, match="megabytes"):
+        feeders.memory_budget_bytes()
+    reader.close()

@@ -9,6 +9,7 @@ recording) and feeds those to a linear probe.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -75,13 +76,34 @@ def frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np.
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+MEMORY_BUDGET_ENV = "PJBENCH_MEMORY_BUDGET_MB"
+DEFAULT_MEMORY_BUDGET_MB = 2048
+
+
+def memory_budget_bytes() -> int:
+    """How much RAM a feeder may keep its prepared inputs in ($PJBENCH_MEMORY_BUDGET_MB, default 2048; 0 reads every
+    recording from the cache each time it is used)."""
+    text = os.environ.get(MEMORY_BUDGET_ENV, str(DEFAULT_MEMORY_BUDGET_MB))
+    try:
+        return max(0, int(float(text) * 2**20))
+    except ValueError:
+        raise ValueError(f"${MEMORY_BUDGET_ENV}={text!r}: give a number of megabytes") from None
+
+
 class SegmentFeeder:
     def __init__(self, reader: RecordingSource, max_segments: int = 30, train_ids: list[str] | None = None) -> None:
         """With ``train_ids``, every frame is standardised per layer and dimension with those recordings'
         statistics (training split only): raw encoder scales (log-mel in dB-like units, say) otherwise
-        dominate the first convolution and the head memorises instead of learning."""
+        dominate the first convolution and the head memorises instead of learning.
+
+        A recording's prepared segments (read, converted, standardised) are kept in RAM up to the memory budget: a
+        ranking pair's recordings are used about four times an epoch, every epoch, for every seed, and preparing them
+        cost more than the model's own step. The arrays are the same either way, so the numbers are too."""
         self.reader = reader
         self.max_segments = max_segments
+        self._prepared: dict[str, np.ndarray] = {}
+        self._prepared_bytes = 0
+        self._budget = memory_budget_bytes()
         first = reader.get(reader.ids()[0]).embeddings
         self.n_layers, self.frames, self.dim = first.shape[1:]
         self.mean: np.ndarray | None = None
@@ -93,6 +115,7 @@ class SegmentFeeder:
     def rebind(self, reader: RecordingSource, ids: list[str]) -> SegmentFeeder:
         other = copy.copy(self)
         other.reader = reader
+        other._prepared, other._prepared_bytes = {}, 0  # another reader's recordings: nothing kept carries over
         shape = reader.get(ids[0]).embeddings.shape[1:]
         if tuple(shape) != (self.n_layers, self.frames, self.dim):
             raise ValueError(
@@ -104,8 +127,20 @@ class SegmentFeeder:
         frames = self.frames * task.kind.inputs_per_example
         return ConvAttentionProbe(frames, self.dim, task.n_classes, max_segments=self.max_segments, n_layers=self.n_layers)
 
+    def _recording(self, rec_id: str) -> np.ndarray:
+        """The recording's segments as the head sees them; kept while the budget allows (never modified after)."""
+        kept = self._prepared.get(rec_id)
+        if kept is not None:
+            return kept
+        prepared = self._standardised(self.reader.get(rec_id).embeddings[: self.max_segments])
+        if self._prepared_bytes + prepared.nbytes <= self._budget:
+            prepared.setflags(write=False)
+            self._prepared[rec_id] = prepared
+            self._prepared_bytes += prepared.nbytes
+        return prepared
+
     def _segments(self, ex: Example) -> np.ndarray:
-        recs = [self._standardised(self.reader.get(i).embeddings[: self.max_segments]) for i in ex.ids]
+        recs = [self._recording(i) for i in ex.ids]
         if len(recs) == 1:
             return recs[0]
         # a ranking pair: segment i of A beside segment i of B along the frame axis (the paper's
