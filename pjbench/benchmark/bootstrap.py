@@ -186,22 +186,28 @@ def weighted_level_metrics(w: np.ndarray, y: np.ndarray, probs: np.ndarray) -> d
 # --- replicates and intervals ---------------------------------------------------------------------------------
 
 
+def seed_average(
+    per_seed_values: Sequence[dict[str, np.ndarray]], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> dict[str, np.ndarray]:
+    """metric -> (resamples,) replicate values: each replicate's drawn seeds' weighted metrics, averaged. An undrawn
+    seed adds nothing; a drawn seed whose metric is undefined on this replicate (a class left out by the draw) makes
+    the replicate undefined, and it is dropped from the percentiles."""
+    draws = seed_draws(len(per_seed_values), resamples, seed)
+    total: dict[str, np.ndarray] = {}
+    for s, values_of in enumerate(per_seed_values):
+        for metric, values in values_of.items():
+            contribution = np.where(draws[:, s] > 0, draws[:, s] * values, 0.0)
+            total[metric] = total.get(metric, np.zeros(resamples)) + contribution
+    return {metric: values / len(per_seed_values) for metric, values in total.items()}
+
+
 def replicates(
     metric_fn: Any, per_seed: Sequence[tuple[Any, np.ndarray]], clusters: Clusters, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
 ) -> dict[str, np.ndarray]:
     """metric -> (resamples,) seed-averaged replicate values. ``metric_fn(examples, probs, W)`` gives the weighted
     metrics of one seed; ``per_seed`` holds each seed's test examples and probabilities, items in one order."""
     w = item_weights(clusters, resamples, seed)
-    draws = seed_draws(len(per_seed), resamples, seed)
-    total: dict[str, np.ndarray] = {}
-    for s, (examples, probs) in enumerate(per_seed):
-        for metric, values in metric_fn(examples, probs, w).items():
-            # an undrawn seed adds nothing; a drawn seed whose metric is undefined on this replicate (a class
-            # left out by the draw) makes the replicate undefined, and it is dropped from the percentiles
-            contribution = np.where(draws[:, s] > 0, draws[:, s] * values, 0.0)
-            total[metric] = total.get(metric, np.zeros(resamples)) + contribution
-    n = len(per_seed)
-    return {metric: values / n for metric, values in total.items()}
+    return seed_average([metric_fn(examples, probs, w) for examples, probs in per_seed], resamples, seed)
 
 
 def replicates_varying_items(
@@ -211,13 +217,7 @@ def replicates_varying_items(
     of the groups (indices into one list of ``n_groups``) serves every seed; ``per_seed`` holds each seed's item
     memberships and a function from item weights (resamples, items) to weighted metrics."""
     counts = group_counts(n_groups, resamples, seed)
-    draws = seed_draws(len(per_seed), resamples, seed)
-    total: dict[str, np.ndarray] = {}
-    for s, (members, metric_fn) in enumerate(per_seed):
-        for metric, values in metric_fn(weights_from(counts, members)).items():
-            contribution = np.where(draws[:, s] > 0, draws[:, s] * values, 0.0)
-            total[metric] = total.get(metric, np.zeros(resamples)) + contribution
-    return {metric: values / len(per_seed) for metric, values in total.items()}
+    return seed_average([metric_fn(weights_from(counts, members)) for members, metric_fn in per_seed], resamples, seed)
 
 
 def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:

@@ -46,15 +46,12 @@ class Scored:
         return [ex.ids for ex in self.examples]
 
     @cached_property
-    def _means(self) -> dict[str, float]:
+    def means(self) -> dict[str, float]:
+        """Each metric's mean over seeds on this split (computed once)."""
         if self.split == "test":  # recorded in the result (rescore checks they are the predictions' own)
             return {m: float(s["mean"]) for m, s in self.result.scores.items()}
         values = [self.task.metrics(self.examples, p) for p in self.per_seed]
         return {m: float(np.mean([v[m] for v in values])) for m in values[0]}
-
-    def means(self) -> dict[str, float]:
-        """Each metric's mean over seeds on this split (computed once)."""
-        return self._means
 
 
 def load_scored(path: Path, split: str = "test") -> Scored:
@@ -152,7 +149,7 @@ def paired(
     check_comparable(a, b)
     clusters = bootstrap.clusters_of([(ex.ids, g) for ex, g in zip(a.examples, a.groups)], group_key(a))
     boot_a, boot_b = boot_values(a, clusters, resamples, memo), boot_values(b, clusters, resamples, memo)
-    means_a, means_b = a.means(), b.means()
+    means_a, means_b = a.means, b.means
     out = []
     for metric in metrics:
         if metric not in boot_a or metric not in boot_b:
@@ -215,7 +212,7 @@ def ties_with_best(
 ) -> tuple[int, set[int]]:
     """The index of the best row on ``metric`` (highest mean) and the indices of the rows not distinguishable from
     it (paired bootstrap against the best, Holm over the column)."""
-    means = [s.means().get(metric, float("nan")) for s in scored]
+    means = [s.means.get(metric, float("nan")) for s in scored]
     best = int(np.nanargmax(means))
     others = [i for i in range(len(scored)) if i != best]
     comparisons = [paired(scored[best], scored[i], [metric], resamples, memo)[0] for i in others]
@@ -236,9 +233,3 @@ def describe(c: Comparison, scale: float = 100.0) -> str:
 
 def as_record(c: Comparison) -> dict[str, Any]:
     return {**c.__dict__, "difference": c.difference, "verdict": c.verdict}
-
-
-def bootstrap_metrics(scored: Scored) -> set[str]:
-    """The metrics whose intervals and comparisons the bootstrap covers for this result's task."""
-    unit = np.ones((1, len(scored.examples)))
-    return set(scored.task.weighted_metrics(scored.examples, scored.per_seed[0], unit))

@@ -144,12 +144,12 @@ def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, c
     candidates = [(i, row.results[task]) for i, row in enumerate(rows) if task in row.results and metric in row.results[task].scores]
     scored = [(i, _scored(r, results_dir, "test", cache)) for i, r in candidates]
     usable = [(i, s) for i, s in scored if s is not None]
-    if len(usable) < 2 or metric not in compare.bootstrap_metrics(usable[0][1]):
+    if len(usable) < 2:
         return set()
     try:
         best, tied = compare.ties_with_best([s for _, s in usable], metric, memo=memo)
     except ValueError:
-        return set()  # rows on different test items (another split): no paired comparison
+        return set()  # a metric the bootstrap does not cover, or rows on other test items: no paired comparison
     return {usable[best][0]} | {usable[k][0] for k in tied}
 
 

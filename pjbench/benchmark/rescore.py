@@ -72,12 +72,12 @@ def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dic
 
 
 def _rescore_transfer(result: TaskResult, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
-    from ..experiments.icpc_transfer import metrics_from_rows, seeds_from_rows, transfer_scores
+    from ..experiments.icpc_transfer import seeds_from_rows, source_accuracy, transfer_scores
 
-    seeds = [s["seed"] for s in result.per_seed]
-    per_seed = [{"seed": s, "test": metrics_from_rows(rows, s, TASKS["expertise-2way"])} for s in seeds]
+    judged = seeds_from_rows(rows, [s["seed"] for s in result.per_seed])
     names = sorted({n for r in rows if r["split"] == "all" for n in r["ids"]})
-    scores, _ = transfer_scores(seeds_from_rows(rows, seeds), per_seed, names)
+    per_seed = [{"seed": s.seed, "test": s.metrics(names, source_accuracy(s, TASKS["expertise-2way"]))} for s in judged]
+    scores, _ = transfer_scores(judged, per_seed, names)
     return per_seed, scores
 
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -68,6 +68,32 @@ DEFAULT_RESULTS = Path("pjbench-results")  # in the current folder; never the co
 
 class Problem(Exception):
     """An expected failure of a command: its message is the whole story (no traceback unless --verbose)."""
+
+
+def load_requested(
+    dataset: str | None, manifest: Path | None, audio_root: Path | None, labels: Path | None, split_seed: int, build_missing: bool = False
+) -> Any:
+    """The dataset a command was given: --dataset or --manifest, else the embedded synthetic set."""
+    from ..datasets import load_dataset
+
+    return load_dataset(
+        dataset or (None if manifest else ASSUMED),
+        manifest,
+        build_missing=build_missing,
+        audio_root=audio_root,
+        labels_dir=labels,
+        split_seed=split_seed,
+    )
+
+
+def report_differences(heading: str, lines: list[str], limit: int = 20) -> None:
+    """Print the numbers that differ (at most ``limit``) under a heading and exit with status 1; nothing if none."""
+    if not lines:
+        return
+    console.print(heading, markup=False, highlight=False)
+    for line in lines[:limit]:
+        console.print(f"  {line}", markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
 def setup_logging(verbose: bool, quiet: bool = False) -> None:

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from .common import (
-    ASSUMED,
     DEFAULT_RESULTS,
     AudioRootOpt,
     CacheOpt,
@@ -25,6 +24,7 @@ from .common import (
     did_you_mean,
     encoder_options,
     fail,
+    load_requested,
 )
 
 EXPECTED = (ValueError, RuntimeError, FileNotFoundError, FileExistsError, TypeError, OSError)
@@ -120,14 +120,11 @@ def extract(
     from ..benchmark.extract import ExtractConfig
     from ..benchmark.extract import extract as run_extract
     from ..benchmark.segments import SegmentConfig
-    from ..datasets import load_dataset
     from ..paths import cache_dir as default_cache
 
     try:
         enc = load_named_encoder(encoder, option, checkpoint)  # a wrong encoder name fails before any data is built
-        ds = load_dataset(
-            dataset or (None if manifest else ASSUMED), manifest, audio_root=audio_root, labels_dir=labels, split_seed=split_seed
-        )
+        ds = load_requested(dataset, manifest, audio_root, labels, split_seed, build_missing=True)
         keep = ds.max_segments if max_segments is None else (max_segments or None)
         cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers)
         report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())

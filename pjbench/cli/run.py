@@ -27,7 +27,9 @@ from .common import (
     device_name,
     did_you_mean,
     fail,
+    load_requested,
     print_leaderboards,
+    report_differences,
     score_line,
     split_list,
 )
@@ -136,7 +138,6 @@ def probe(
     own commands: `pjbench transfer`, `pjbench pisa`.
     """
     from ..benchmark.probe import find_cache, run_probe
-    from ..datasets import load_dataset
     from ..paths import cache_dir as default_cache
 
     names = split_list(task) or ["all"]
@@ -144,14 +145,7 @@ def probe(
         fail("the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)", 2)
     heads = _heads_for(head)
     try:
-        ds = load_dataset(
-            dataset or (None if manifest else ASSUMED),
-            manifest,
-            build_missing=False,
-            audio_root=audio_root,
-            labels_dir=labels,
-            split_seed=split_seed,
-        )
+        ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
         tasks = _tasks_for(names, ds)
         cache_path = cache or find_cache(
             ds, encoder, cache_dir or default_cache(), _extract_hint(encoder, dataset or ASSUMED, manifest, audio_root)
@@ -188,18 +182,10 @@ def baselines(
     Each is probed like an encoder (linear head, schedule paper, the same splits, metrics and intervals) and appears
     on the board as a baseline row; the board names every task where a baseline is not clearly beaten.
     """
-    from ..datasets import load_dataset
     from ..paths import cache_dir as default_cache
 
     try:
-        ds = load_dataset(
-            dataset or (None if manifest else ASSUMED),
-            manifest,
-            build_missing=False,
-            audio_root=audio_root,
-            labels_dir=labels,
-            split_seed=split_seed,
-        )
+        ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
         run_baselines(ds, _tasks_for(split_list(task) or ["all"], ds), seeds, cache_dir or default_cache(), results_dir)
     except EXPECTED as err:
         fail(str(err) + assumed_note(dataset, manifest))
@@ -213,17 +199,17 @@ def run_baselines(ds: Any, tasks: list[Any], seeds: int, cache_root: Path, resul
     from ..benchmark.probe import run_probe
 
     cfg = train_config("linear", seeds, "paper", device="cpu")
-    if only_missing:
-        board = results_dir / ds.name
-        tasks = [t for t in tasks if any(not (board / b.name / f"{t.name}.linear-paper.json").exists() for b in applicable(ds))]
-        if not tasks:
-            return
-    for name, path in build_caches(ds, cache_root).items():
-        for t in tasks:
-            if only_missing and (results_dir / ds.name / name / f"{t.name}.linear-paper.json").exists():
-                continue
-            result = run_probe(ds, t, path, cfg, results_dir)
-            console.print(score_line(f"{name} (baseline) {t.name}", result), markup=False, highlight=False)
+
+    def wanted(baseline: str, task: Any) -> bool:
+        return not only_missing or not (results_dir / ds.name / baseline / f"{task.name}.{cfg.head}-{cfg.schedule}.json").exists()
+
+    todo = [(b.name, t) for b in applicable(ds) for t in tasks if wanted(b.name, t)]
+    if not todo:
+        return
+    caches = build_caches(ds, cache_root)
+    for name, t in todo:
+        result = run_probe(ds, t, caches[name], cfg, results_dir)
+        console.print(score_line(f"{name} (baseline) {t.name}", result), markup=False, highlight=False)
 
 
 def _extract_hint(encoder: str, dataset: str, manifest: Path | None, audio_root: Path | None) -> str:
@@ -495,13 +481,8 @@ def rerun(
         fresh = _rerun(recorded, results_dir, cache_dir, cache)
     except EXPECTED as err:
         fail(str(err))
-    differences = score_differences(recorded.per_seed, fresh.per_seed)
     label = f"{recorded.dataset}/{recorded.encoder}/{recorded.task}.{recorded.label}"
-    if differences:
-        console.print(f"{label}: scores differ from {result_file}:", markup=False, highlight=False)
-        for line in differences[:20]:
-            console.print(f"  {line}", markup=False, highlight=False)
-        raise typer.Exit(1)
+    report_differences(f"{label}: scores differ from {result_file}:", score_differences(recorded.per_seed, fresh.per_seed))
     console.print(
         f"{label}: every seed's test scores are identical to {result_file} ({len(fresh.per_seed)} seeds)", markup=False, highlight=False
     )

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import DEFAULT_RESULTS, ResultsOpt, console, did_you_mean, fail, print_leaderboards
+from .common import DEFAULT_RESULTS, ResultsOpt, console, did_you_mean, fail, print_leaderboards, report_differences
 
 LISTS = ("encoders", "tasks", "datasets", "heads")
 
@@ -147,11 +147,7 @@ def rescore(result_file: Annotated[Path, typer.Argument(help="a result JSON writ
         shown = f"{100 * s['mean']:.2f}" + ("" if s["ci95"] != s["ci95"] else f" ± {100 * s['ci95']:.2f}")
         console.print(f"{result.task} {result.head} {metric} = {shown}", markup=False, highlight=False)
     found = differences(result, per_seed, scores)
-    if found:
-        console.print(f"{result_file}: {len(found)} number(s) differ from the recorded ones:", markup=False, highlight=False)
-        for line in found[:20]:
-            console.print(f"  {line}", markup=False, highlight=False)
-        raise typer.Exit(1)
+    report_differences(f"{result_file}: {len(found)} number(s) differ from the recorded ones:", found)
     console.print(
         f"{result_file}: every metric of {len(per_seed)} seed(s) recomputed exactly from its predictions", markup=False, highlight=False
     )

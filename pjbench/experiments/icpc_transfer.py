@@ -198,6 +198,21 @@ class SeedPairs:
     stages: dict[str, int] = field(default_factory=dict)  # candidate -> the stage reached (for the rank correlations)
     source_rows: list[dict[str, Any]] = field(default_factory=list)  # the PLD probe's own test predictions
 
+    def wins(self, names: list[str]) -> dict[str, dict[str, int]]:
+        """Each candidate's wins and matches over all pairs (majority-vote verdicts)."""
+        vote, _ = aggregate(self.all_probs)
+        return win_counts(self.all_pairs, vote, names)
+
+    def metrics(self, names: list[str], source_accuracy: float) -> dict[str, float]:
+        """The seed's transfer metrics: the test half before and after fitting, all pairs, the rank correlations of
+        the win counts with the stage reached, and the source probe's own test accuracy."""
+        out = pair_metrics(self.all_pairs, self.all_probs, "all_")
+        out.update(pair_metrics(self.test_pairs, self.test_probs, ""))
+        out.update(pair_metrics(self.test_pairs, self.fit_probs, "fit_"))
+        out.update(rank_correlations([Candidate(n, s, ()) for n, s in self.stages.items()], self.wins(names)))
+        out["pld_test_accuracy"] = source_accuracy
+        return out
+
     def members(self, index: dict[str, int]) -> list[tuple[int, int]]:
         """Each judged item's two candidates: the test half's pairs, then all pairs."""
         return [(index[p.first], index[p.second]) for p in (*self.test_pairs, *self.all_pairs)]
@@ -236,37 +251,24 @@ class SeedPairs:
         return out + self.source_rows
 
 
-def metrics_from_rows(rows: list[dict[str, Any]], seed: int, source_task: Task) -> dict[str, float]:
-    """One seed's transfer metrics recomputed from its predictions-file lines (what `pjbench rescore` checks)."""
-    mine = [r for r in rows if r["seed"] == seed]
-
-    def judged(split: str) -> tuple[list[CandidatePair], list[np.ndarray]]:
-        chosen = [r for r in mine if r["split"] == split]
-        pairs = [CandidatePair(r["ids"][0], r["ids"][1], r["target"], ()) for r in chosen]
-        return pairs, [np.array(r["scores"], dtype=np.float32) for r in chosen]
-
-    all_pairs, all_probs = judged("all")
-    metrics = pair_metrics(all_pairs, all_probs, "all_")
-    metrics.update(pair_metrics(*judged("test"), ""))
-    metrics.update(pair_metrics(*judged("fit"), "fit_"))
-    stages = {n: int(g["stage"]) for r in mine if r["split"] == "all" for n, g in zip(r["ids"], r["groups"])}
-    vote, _ = aggregate(all_probs)
-    metrics.update(rank_correlations([Candidate(n, s, ()) for n, s in stages.items()], win_counts(all_pairs, vote, list(stages))))
-    source = [r for r in mine if r["split"] == "source-test"]
-    examples = [Example(tuple(r["ids"]), r["target"]) for r in source]
-    metrics["pld_test_accuracy"] = source_task.metrics(examples, np.array([r["scores"] for r in source], dtype=np.float32))["accuracy"]
-    return metrics
-
-
 def seeds_from_rows(rows: list[dict[str, Any]], seeds: list[int]) -> list[SeedPairs]:
     """The judged pairs per seed, as :func:`run_transfer` kept them, from a predictions file."""
     out = []
     for seed in seeds:
-        split_rows = {s: [r for r in rows if r["seed"] == seed and r["split"] == s] for s in ("all", "test", "fit")}
-        pairs = {s: [CandidatePair(r["ids"][0], r["ids"][1], r["target"], ()) for r in rs] for s, rs in split_rows.items()}
-        probs = {s: [np.array(r["scores"], dtype=np.float32) for r in rs] for s, rs in split_rows.items()}
-        out.append(SeedPairs(seed, pairs["all"], probs["all"], pairs["test"], probs["test"], probs["fit"]))
+        split_rows = {s: [r for r in rows if r["seed"] == seed and r["split"] == s] for s in ("all", "test", "fit", "source-test")}
+        pairs = {s: [CandidatePair(r["ids"][0], r["ids"][1], r["target"], ()) for r in split_rows[s]] for s in ("all", "test")}
+        probs = {s: [np.array(r["scores"], dtype=np.float32) for r in split_rows[s]] for s in ("all", "test", "fit")}
+        stages = {n: int(g["stage"]) for r in split_rows["all"] for n, g in zip(r["ids"], r["groups"])}
+        test = pairs["test"]
+        out.append(SeedPairs(seed, pairs["all"], probs["all"], test, probs["test"], probs["fit"], stages, split_rows["source-test"]))
     return out
+
+
+def source_accuracy(seed: SeedPairs, source_task: Task) -> float:
+    """The source probe's test accuracy from its recorded predictions."""
+    examples = [Example(tuple(r["ids"]), r["target"]) for r in seed.source_rows]
+    scores = np.array([r["scores"] for r in seed.source_rows], dtype=np.float32)
+    return source_task.metrics(examples, scores)["accuracy"]
 
 
 def transfer_scores(seeds: list[SeedPairs], per_seed: list[dict[str, Any]], names: list[str]) -> tuple[dict, dict]:
@@ -356,20 +358,16 @@ def run_transfer(
             test_pairs = [p for p in pairs if p.first in test_names and p.second in test_names]
             all_probs = _part_probs(model, icpc_feeder, task, pairs, batch, device)
             index = {(p.first, p.second): i for i, p in enumerate(pairs)}
-            metrics = pair_metrics(pairs, all_probs, "all_")
-            metrics.update(pair_metrics(test_pairs, [all_probs[index[(p.first, p.second)]] for p in test_pairs], ""))
+            test_probs = [all_probs[index[(p.first, p.second)]] for p in test_pairs]
             fitted = copy.deepcopy(model)
             fit_part_pairs = [ex for p in fit_pairs for ex in p.parts]
             fit_losses = fit_probe(fitted, task, icpc_feeder, fit_part_pairs, cfg, seed, tcfg.fit_epochs, progress=progress).losses
             fit_probs = _part_probs(fitted, icpc_feeder, task, test_pairs, batch, device)
-            metrics.update(pair_metrics(test_pairs, fit_probs, "fit_"))
-            test_probs = [all_probs[index[(p.first, p.second)]] for p in test_pairs]
             source_rows = list(predictions.records(seed, "source-test", splits["test"], outcome.probabilities["test"], source_groups))
-            judged.append(SeedPairs(seed, pairs, all_probs, test_pairs, test_probs, fit_probs, stage_of, source_rows))
-            vote, _ = aggregate(all_probs)
-            table = win_counts(pairs, vote, names)
-            metrics.update(rank_correlations(candidates, table))
-            metrics["pld_test_accuracy"] = outcome.test["accuracy"]
+            seed_pairs = SeedPairs(seed, pairs, all_probs, test_pairs, test_probs, fit_probs, stage_of, source_rows)
+            judged.append(seed_pairs)
+            metrics = seed_pairs.metrics(names, outcome.test["accuracy"])
+            table = seed_pairs.wins(names)
             wins_per_seed.append(table)
             per_seed.append(
                 {
