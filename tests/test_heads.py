@@ -75,11 +75,37 @@ def test_segment_feeder_keeps_prepared_inputs_within_its_memory_budget(tiny, tin
         feeder = feeders.SegmentFeeder(reader, 30, train_ids)
         out = [inputs[0].numpy() for _ in range(2) for inputs, _ in feeder.batches(examples, 6, torch.device("cpu"))]
         batches[budget] = out
-        assert feeder._prepared_bytes <= float(budget) * 2**20
-        kept = len(feeder._prepared)
+        assert feeder._kept.nbytes <= float(budget) * 2**20
+        kept = len(feeder._kept.arrays)
         assert (kept == 0) if budget == "0" else (kept == len(train_ids) if budget == "2048" else 0 < kept < len(train_ids))
     assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(batches["0"], batches["1"], batches["2048"]))
+    # the next task's feeder on the same cache and transform finds the recordings prepared; another transform does not
+    assert feeders.SegmentFeeder(reader, 30, train_ids)._kept is feeder._kept
+    assert not feeders.SegmentFeeder(reader, 30, None)._kept.arrays
     monkeypatch.setenv(feeders.MEMORY_BUDGET_ENV, "lots")
     with pytest.raises(ValueError, match="megabytes"):
         feeders.memory_budget_bytes()
     reader.close()
+
+
+def test_blocked_convolution_is_the_published_convolution():
+    """The published head's second convolution, computed over 5 x 5 blocks while training: the same outputs and the
+    same gradients (input, weight, bias) as the convolution itself, to float rounding, for odd shapes too."""
+    import torch.nn.functional as F
+
+    from pjbench.heads.published import KERNEL, PADDING, STRIDE, blocked_conv
+
+    torch.manual_seed(0)
+    for shape, out_channels in (((3, 2, 600, 25), 1), ((2, 2, 37, 23), 1), ((4, 1, 300, 128), 3)):
+        x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+        weight = torch.randn(out_channels, shape[1], KERNEL, KERNEL, dtype=torch.float64, requires_grad=True)
+        bias = torch.randn(out_channels, dtype=torch.float64, requires_grad=True)
+        expected = F.conv2d(x, weight, bias, STRIDE, PADDING)
+        got = blocked_conv(x, weight, bias)
+        assert got.shape == expected.shape
+        assert torch.allclose(got, expected, atol=1e-10)
+        upstream = torch.randn_like(expected)
+        want = torch.autograd.grad((expected * upstream).sum(), (x, weight, bias))
+        have = torch.autograd.grad((blocked_conv(x, weight, bias) * upstream).sum(), (x, weight, bias))
+        for a, b in zip(want, have):
+            assert torch.allclose(a, b, atol=1e-9)

@@ -4,7 +4,7 @@ import torch
 from pjbench.benchmark.cache import CacheReader
 from pjbench.benchmark.feeders import PooledFeeder, SegmentFeeder
 from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import TrainConfig, train_model
+from pjbench.benchmark.train import TrainConfig, train_seeds
 from pjbench.tasks import TASKS
 
 
@@ -52,7 +52,7 @@ def test_linear_probe_learns_expertise_on_tiny(tiny, tiny_mel_cache):
     assert sum(dropped.values()) == 0
     ids = sorted({i for exs in splits.values() for ex in exs for i in ex.ids})
     feeder = PooledFeeder(reader, ids, sorted({i for ex in splits["train"] for i in ex.ids}))
-    out = train_model(task, feeder, splits, TrainConfig("linear", lr=1e-3, max_epochs=40, patience=40), seed=0, progress=False)[1]
+    out = train_seeds(task, feeder, splits, TrainConfig("linear", lr=1e-3, max_epochs=40, patience=40), seeds=[0], progress=False)[0][1]
     reader.close()
     assert out.best_epoch < out.epochs_run
     assert out.val["accuracy"] > 0.6  # 0.5 is chance: the pooled mel statistics do carry skill
@@ -95,3 +95,30 @@ def test_several_caches_of_one_encoder_are_named_with_what_they_hold(tmp_path, c
         chosen = find_cache(SimpleNamespace(name="synthetic"), "mel", tmp_path)  # type: ignore[arg-type]
     assert chosen.name == "mel-power.h5"  # the newest
     assert "mel-log.h5 (mel (log), pool none, layer last)" in caplog.text and "--cache" in caplog.text
+
+
+def _alone_and_together(task_name: str, feeder_of, tiny, cache) -> tuple[list, list]:
+    reader = CacheReader(cache)
+    task = TASKS[task_name]
+    splits, _ = split_examples(task, tiny, set(reader.ids()))
+    feeder = feeder_of(reader, splits)
+    cfg = TrainConfig("published", lr=1e-3, max_epochs=3, patience=1, standardize=True)
+    together = [o for _, o in train_seeds(task, feeder, splits, cfg, seeds=[0, 1, 2], progress=False)]
+    alone = [train_seeds(task, feeder, splits, cfg, seeds=[s], progress=False)[0][1] for s in (2, 0)]
+    reader.close()
+    return together, alone
+
+
+def test_a_seed_trained_beside_others_gives_exactly_what_it_gives_alone(tiny, tiny_mel_cache):
+    """The seeds share one batch stream, but each keeps its weights, optimizer and dropout stream: seed 2 of a run of
+    seeds 0-2 is bit for bit seed 2 run alone (published head: dropout and BatchNorm in play)."""
+    from pjbench.benchmark.feeders import segment_feeder
+
+    cfg = TrainConfig("published", standardize=True)
+    together, alone = _alone_and_together("difficulty-3way", lambda r, s: segment_feeder(cfg, r, s), tiny, tiny_mel_cache)
+    for solo in alone:
+        mate = next(o for o in together if o.seed == solo.seed)
+        assert np.array_equal(mate.probabilities["test"], solo.probabilities["test"])
+        assert mate.curve == solo.curve and mate.best_epoch == solo.best_epoch
+    # and the seeds are different models
+    assert not np.array_equal(together[0].probabilities["test"], together[1].probabilities["test"])

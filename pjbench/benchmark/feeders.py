@@ -9,8 +9,10 @@ recording) and feeds those to a linear probe.
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -57,9 +59,20 @@ def _real_frames(rec: CachedRecording, frame_rate: float) -> np.ndarray:
     return np.concatenate(parts, axis=1).transpose(1, 0, 2)
 
 
+_FRAME_STATISTICS: dict[tuple[tuple[str, float], str], tuple[np.ndarray, np.ndarray]] = {}
+
+
 def frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per layer and dimension: mean and standard deviation over the training recordings' real frames,
-    accumulated one recording at a time (float64 sums, so memory stays one recording)."""
+    accumulated one recording at a time (float64 sums, so memory stays one recording). Memoised per (cache file,
+    its mtime, the training ids): the tasks of one dataset share their training recordings."""
+    key = (_source_key(reader), hashlib.sha256("\n".join(train_ids).encode()).hexdigest())
+    if key not in _FRAME_STATISTICS:
+        _FRAME_STATISTICS[key] = _frame_statistics(reader, train_ids)
+    return _FRAME_STATISTICS[key]
+
+
+def _frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     total: np.ndarray | None = None
     total_sq: np.ndarray | None = None
     count = 0
@@ -90,6 +103,44 @@ def memory_budget_bytes() -> int:
         raise ValueError(f"${MEMORY_BUDGET_ENV}={text!r}: give a number of megabytes") from None
 
 
+@dataclass
+class KeptInputs:
+    """Prepared recordings kept in RAM, up to a byte budget (the arrays are read-only once kept)."""
+
+    budget: int
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    nbytes: int = 0
+
+    def get(self, rec_id: str, prepare: Callable[[], np.ndarray]) -> np.ndarray:
+        kept = self.arrays.get(rec_id)
+        if kept is not None:
+            return kept
+        prepared = prepare()
+        if self.nbytes + prepared.nbytes <= self.budget:
+            prepared.setflags(write=False)
+            self.arrays[rec_id] = prepared
+            self.nbytes += prepared.nbytes
+        return prepared
+
+
+# The one process-wide store, for the latest (cache file, its mtime, input transform): the tasks of one cache after
+# one another (a board, the demo) prepare each recording once; another cache or transform releases it.
+_KEPT: tuple[Hashable, KeptInputs] | None = None
+
+
+def kept_inputs(key: Hashable) -> KeptInputs:
+    global _KEPT
+    budget = memory_budget_bytes()
+    if _KEPT is None or _KEPT[0] != (key, budget):
+        _KEPT = None  # release the old arrays before the new ones fill up
+        _KEPT = ((key, budget), KeptInputs(budget))
+    return _KEPT[1]
+
+
+def _source_key(reader: RecordingSource) -> tuple[str, float]:
+    return (str(reader.path), reader.path.stat().st_mtime)
+
+
 class SegmentFeeder:
     def __init__(self, reader: RecordingSource, max_segments: int = 30, train_ids: list[str] | None = None) -> None:
         """With ``train_ids``, every frame is standardised per layer and dimension with those recordings'
@@ -98,12 +149,12 @@ class SegmentFeeder:
 
         A recording's prepared segments (read, converted, standardised) are kept in RAM up to the memory budget: a
         ranking pair's recordings are used about four times an epoch, every epoch, for every seed, and preparing them
-        cost more than the model's own step. The arrays are the same either way, so the numbers are too."""
+        cost more than the model's own step. They are shared by the feeders of every task on the same cache with the
+        same transform (see :func:`kept_inputs`). The arrays are the same either way, so the numbers are too."""
         self.reader = reader
         self.max_segments = max_segments
-        self._prepared: dict[str, np.ndarray] = {}
-        self._prepared_bytes = 0
-        self._budget = memory_budget_bytes()
+        transform = None if train_ids is None else hashlib.sha256("\n".join(train_ids).encode()).hexdigest()
+        self._kept = kept_inputs((_source_key(reader), max_segments, transform))
         first = reader.get(reader.ids()[0]).embeddings
         self.n_layers, self.frames, self.dim = first.shape[1:]
         self.mean: np.ndarray | None = None
@@ -115,7 +166,7 @@ class SegmentFeeder:
     def rebind(self, reader: RecordingSource, ids: list[str]) -> SegmentFeeder:
         other = copy.copy(self)
         other.reader = reader
-        other._prepared, other._prepared_bytes = {}, 0  # another reader's recordings: nothing kept carries over
+        other._kept = KeptInputs(memory_budget_bytes())  # another reader's recordings: nothing kept carries over
         shape = reader.get(ids[0]).embeddings.shape[1:]
         if tuple(shape) != (self.n_layers, self.frames, self.dim):
             raise ValueError(
@@ -129,24 +180,7 @@ class SegmentFeeder:
 
     def _recording(self, rec_id: str) -> np.ndarray:
         """The recording's segments as the head sees them; kept while the budget allows (never modified after)."""
-        kept = self._prepared.get(rec_id)
-        if kept is not None:
-            return kept
-        prepared = self._standardised(self.reader.get(rec_id).embeddings[: self.max_segments])
-        if self._prepared_bytes + prepared.nbytes <= self._budget:
-            prepared.setflags(write=False)
-            self._prepared[rec_id] = prepared
-            self._prepared_bytes += prepared.nbytes
-        return prepared
-
-    def _segments(self, ex: Example) -> np.ndarray:
-        recs = [self._recording(i) for i in ex.ids]
-        if len(recs) == 1:
-            return recs[0]
-        # a ranking pair: segment i of A beside segment i of B along the frame axis (the paper's
-        # design); only segments both recordings have, so no zero-filled half is ever compared
-        n = min(len(r) for r in recs)
-        return np.concatenate([r[:n] for r in recs], axis=2)
+        return self._kept.get(rec_id, lambda: self._standardised(self.reader.get(rec_id).embeddings[: self.max_segments]))
 
     def _standardised(self, segments: np.ndarray) -> np.ndarray:
         if self.mean is None or self.std is None:
@@ -156,16 +190,28 @@ class SegmentFeeder:
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
-            segs, batch_index, position = [], [], []
-            for b, ex in enumerate(chunk):
-                s = self._segments(ex)
-                segs.append(s)
-                batch_index += [b] * len(s)
-                position += list(range(len(s)))
-            x = torch.from_numpy(np.concatenate(segs)).to(device=device, dtype=torch.float32)
-            bi = torch.tensor(batch_index, device=device)
-            pos = torch.tensor(position, device=device)
-            yield (x, bi, pos, len(chunk)), chunk
+            recordings = [[self._recording(i) for i in ex.ids] for ex in chunk]
+            # a ranking pair: segment i of A beside segment i of B along the frame axis (the paper's design); only
+            # segments both recordings have, so no zero-filled half is ever compared
+            counts = [min(len(r) for r in recs) for recs in recordings]
+            width = len(chunk[0].ids)
+            x = np.empty((sum(counts), self.n_layers, self.frames * width, self.dim), dtype=np.float32)
+            row = 0
+            for recs, n in zip(recordings, counts):  # each recording copied once, straight to its place in the batch
+                for side, segments in enumerate(recs):
+                    x[row : row + n, :, side * self.frames : (side + 1) * self.frames] = segments[:n]
+                row += n
+            batch_index = np.repeat(np.arange(len(chunk)), counts)
+            position = np.concatenate([np.arange(n) for n in counts])
+            yield (
+                (
+                    torch.from_numpy(x).to(device),
+                    torch.from_numpy(batch_index).to(device),
+                    torch.from_numpy(position).to(device),
+                    len(chunk),
+                ),
+                chunk,
+            )
 
 
 # pooled statistics per (cache file, its mtime): several tasks on one cache read it once per process

@@ -1,9 +1,15 @@
-"""The one training loop: probes, the ICPC fitting and PISA all train through :func:`fit`.
+"""The one training loop: probes, the ICPC fitting and PISA all train through :func:`fit` (one model) or
+:func:`fit_members` (several models side by side on one batch stream).
 
-Each epoch visits the training items in a seeded random order; with a ``validate`` callback the epoch whose
-validation score is highest is kept (early stopping after ``patience`` epochs without a better one) and its
-weights are loaded back into the model. Without one, every epoch runs and the last weights stay (the ICPC
+Each epoch visits the training items in a random order drawn from ``order_seed``; with a ``validate`` callback the
+epoch whose validation score is highest is kept (early stopping after ``patience`` epochs without a better one) and
+its weights are loaded back into the model. Without one, every epoch runs and the last weights stay (the ICPC
 protocol's fixed "fitting" epochs). The test split never enters here.
+
+Side by side, the members share the order and every batch (read and prepared once for all of them); each member has
+its own weights, optimizer and torch random stream (dropout), swapped in around its own step, and stops on its own
+validation. So a member's numbers are exactly those of the same member trained alone with the same order seed: only
+the cost is shared (tests/test_fit.py).
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -37,6 +44,146 @@ class FitOutcome:
     stopped_early: bool = False
 
 
+@dataclass
+class Member:
+    """One model of a side-by-side fit. ``batch_loss(batch)`` is its mean loss on a batch; ``validate()`` returns
+    the score to maximise and the metrics to record. ``random_state`` is its torch generator state (dropout): by
+    default the global generator's state when the member is made, i.e. right after its model was initialised."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    batch_loss: Callable[[Batch], torch.Tensor]
+    validate: Callable[[], tuple[float, dict[str, float]]] | None = None
+    name: str = "fit"
+    random_state: torch.Tensor = field(default_factory=torch.get_rng_state)
+    # the loop's own bookkeeping
+    losses: list[float] = field(default_factory=list)
+    curve: list[dict[str, float]] = field(default_factory=list)
+    best: tuple[float, int, dict[str, Any]] | None = None
+    done: bool = False
+    stopped_early: bool = False
+    epochs_run: int = 0
+    seconds: float = 0.0
+
+    @contextmanager
+    def own_random_stream(self) -> Iterator[None]:
+        """Draw from this member's torch random stream (and leave the global one as it was)."""
+        shared = torch.get_rng_state()
+        torch.set_rng_state(self.random_state)
+        try:
+            yield
+        finally:
+            self.random_state = torch.get_rng_state()
+            torch.set_rng_state(shared)
+
+    def step(self, batch: Batch) -> float:
+        """One optimisation step on ``batch`` under this member's own random stream; returns the loss."""
+        with self.own_random_stream():
+            loss = self.batch_loss(batch)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        return float(loss.detach())
+
+
+def step_together(active: list[Member], losses: list[torch.Tensor]) -> list[float]:
+    """One optimisation step of several members whose losses share part of one graph (a layer computed for all of
+    them in one call): one backward pass over their sum, which gives each member exactly its own gradient."""
+    for m in active:
+        m.optimizer.zero_grad()
+    torch.stack(losses).sum().backward()
+    for m in active:
+        m.optimizer.step()
+    return [float(loss.detach()) for loss in losses]
+
+
+def fit_members(
+    members: list[Member],
+    items: list[Item],
+    batches: Callable[[list[Item], np.random.Generator], Iterable[tuple[Batch, int]]],
+    epochs: int,
+    order_seed: int,
+    patience: int | None = None,
+    desc: str = "fit",
+    progress: bool = True,
+    validate: Callable[[list[Member]], list[tuple[float, dict[str, float]]]] | None = None,
+    step: Callable[[list[Member], Batch], list[float]] | None = None,
+) -> list[FitOutcome]:
+    """Train every member on ``items``, side by side. ``batches(order, rng)`` yields (batch, number of items in it)
+        for the items in ``order`` (``rng`` for augmentation, shared by the members); a member whose patience runs out
+        stops taking steps while the others go on. ``validate(members)``, if given, scores the members still training
+        together (one pass over the validation inputs for all) instead of each member's own ``validate``; ``step(members,
+    batch)``, if given, takes the optimisation step of all of them on a batch and returns their losses (see
+    :func:`step_together`) instead of a step per member."""
+    rng = np.random.default_rng(order_seed)
+    start = time.perf_counter()
+    bar = progress_bar(range(epochs), desc=desc, unit="epoch", enabled=progress)
+    for epoch in bar:
+        active = [m for m in members if not m.done]
+        if not active:
+            break
+        for m in active:
+            m.model.train()
+        order = [items[i] for i in rng.permutation(len(items))]
+        totals, count = [0.0] * len(active), 0
+        for batch, n in batches(order, rng):
+            if step is not None:
+                began = time.perf_counter()
+                for k, loss in enumerate(step(active, batch)):
+                    totals[k] += loss * n
+                for m in active:
+                    m.seconds += (time.perf_counter() - began) / len(active)
+            else:
+                for k, m in enumerate(active):
+                    began = time.perf_counter()
+                    totals[k] += m.step(batch) * n
+                    m.seconds += time.perf_counter() - began
+            count += n
+        for k, m in enumerate(active):
+            m.losses.append(totals[k] / max(count, 1))
+            m.epochs_run = epoch + 1
+            m.model.eval()
+        if validate is not None:
+            scores: list[tuple[float, dict[str, float]] | None] = list(validate(active))
+        else:
+            scores = [m.validate() if m.validate is not None else None for m in active]
+        for m, scored in zip(active, scores):
+            if scored is not None:
+                _keep_best(m, scored, epoch, epochs, patience)
+        bar.set_postfix(loss=f"{np.mean([m.losses[-1] for m in active]):.3f}", training=len(active))
+    bar.close()
+    elapsed = time.perf_counter() - start
+    outcomes = []
+    for m in members:
+        if m.best is not None:
+            m.model.load_state_dict(m.best[2])
+            if m.stopped_early:
+                log.info("%s: stopped early at epoch %d of %d (best on validation: epoch %d)", m.name, m.epochs_run, epochs, m.best[1] + 1)
+        outcomes.append(
+            FitOutcome(
+                best_epoch=m.best[1] if m.best is not None else m.epochs_run - 1,
+                epochs_run=m.epochs_run,
+                # alone, the whole loop is the member's; side by side, its own steps and its share of the rest
+                train_seconds=elapsed if len(members) == 1 else m.seconds + (elapsed - sum(x.seconds for x in members)) / len(members),
+                losses=m.losses,
+                curve=m.curve,
+                stopped_early=m.stopped_early,
+            )
+        )
+    return outcomes
+
+
+def _keep_best(m: Member, scored: tuple[float, dict[str, float]], epoch: int, epochs: int, patience: int | None) -> None:
+    """After an epoch's validation: keep the member's best weights, and stop it when its patience runs out."""
+    score, val_metrics = scored
+    m.curve.append({"epoch": epoch, "train_loss": m.losses[-1], **{f"val_{k}": v for k, v in val_metrics.items() if "/" not in k}})
+    if m.best is None or score > m.best[0]:
+        m.best = (score, epoch, copy.deepcopy(m.model.state_dict()))
+    elif patience is not None and epoch - m.best[1] >= patience:
+        m.done = True
+        m.stopped_early = epoch + 1 < epochs  # patience running out on the last epoch is no early stop
+
+
 def fit(
     model: nn.Module,
     items: list[Item],
@@ -50,50 +197,9 @@ def fit(
     desc: str = "fit",
     progress: bool = True,
 ) -> FitOutcome:
-    """Train ``model`` on ``items``. ``batches(order, rng)`` yields (batch, number of items in it) for the items in
-    ``order`` (``rng`` for augmentation); ``batch_loss(batch)`` is the batch's mean loss; ``validate()`` returns the
-    score to maximise and the metrics to record."""
-    rng = np.random.default_rng(seed)
-    start = time.perf_counter()
-    best: tuple[float, int, dict[str, Any]] | None = None
-    losses: list[float] = []
-    curve: list[dict[str, float]] = []
-    stopped_early = False
-    bar = progress_bar(range(epochs), desc=desc, unit="epoch", enabled=progress)
-    epoch = -1
-    for epoch in bar:
-        model.train()
-        order = [items[i] for i in rng.permutation(len(items))]
-        total, count = 0.0, 0
-        for batch, n in batches(order, rng):
-            loss = batch_loss(batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * n
-            count += n
-        losses.append(total / max(count, 1))
-        if validate is None:
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
-            continue
-        score, val_metrics = validate()
-        curve.append({"epoch": epoch, "train_loss": losses[-1], **{f"val_{k}": v for k, v in val_metrics.items() if "/" not in k}})
-        bar.set_postfix(loss=f"{losses[-1]:.3f}", val=f"{score:.3f}")
-        if best is None or score > best[0]:
-            best = (score, epoch, copy.deepcopy(model.state_dict()))
-        elif patience is not None and epoch - best[1] >= patience:
-            stopped_early = epoch + 1 < epochs  # patience running out on the last epoch is no early stop
-            break
-    bar.close()
-    if best is not None:
-        model.load_state_dict(best[2])
-        if stopped_early:
-            log.info("%s: stopped early at epoch %d of %d (best on validation: epoch %d)", desc, epoch + 1, epochs, best[1] + 1)
-    return FitOutcome(
-        best_epoch=best[1] if best is not None else epoch,
-        epochs_run=epoch + 1,
-        train_seconds=time.perf_counter() - start,
-        losses=losses,
-        curve=curve,
-        stopped_early=stopped_early,
-    )
+    """Train one ``model`` on ``items`` in an order drawn from ``seed``: :func:`fit_members` with one member, on the
+    global torch random stream (left where its training left it, as a plain loop would)."""
+    member = Member(model, optimizer, batch_loss, validate, desc)
+    outcome = fit_members([member], items, batches, epochs, seed, patience, desc, progress)[0]
+    torch.set_rng_state(member.random_state)
+    return outcome

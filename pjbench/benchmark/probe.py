@@ -19,7 +19,7 @@ from . import bootstrap, predictions
 from .cache import CacheReader
 from .feeders import Feeder
 from .results import TaskResult, build_result, check_writable, summed_confusion
-from .train import TrainConfig, train_model
+from .train import TrainConfig, train_seeds
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
         feeder = make_feeder(cfg, reader, splits)
         torch.use_deterministic_algorithms(True, warn_only=True)
-        seeds = [train_model(task, feeder, splits, cfg, seed, progress)[1] for seed in cfg.seeds]
+        seeds = [outcome for _, outcome in train_seeds(task, feeder, splits, cfg, progress=progress)]
         outcomes = [s.record() for s in seeds]
         encoder_config = reader.config
     finally:

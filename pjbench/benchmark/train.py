@@ -1,6 +1,10 @@
-"""Training one probe for one seed: AdamW, early stopping and checkpoint choice on the validation split only
-(through the one loop, :func:`pjbench.benchmark.fit.fit`); the test split is evaluated once, with the chosen
-checkpoint. What depends on the task (targets, loss, probabilities, metrics) comes from its kind."""
+"""Training a probe's seeds: AdamW, early stopping and checkpoint choice on the validation split only (through the
+one loop, :mod:`pjbench.benchmark.fit`); the test split is evaluated once, with the chosen checkpoint. What depends
+on the task (targets, loss, probabilities, metrics) comes from its kind.
+
+The seeds of one run train side by side on one stream of batches (each batch read and prepared once): the order of
+the training examples comes from ``TrainConfig.order_seed`` and is the same for every seed, and a seed fixes its
+probe's initial weights and its dropout. A seed's numbers are the same whether it trains alone or beside others."""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..heads.published import ConvAttentionProbe, shared_first_conv
 from ..tasks import Example, Task
 from .feeders import Feeder
-from .fit import FitOutcome, fit
+from .fit import FitOutcome, Member, fit_members, step_together
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class TrainConfig:
     pos_weight_scale: float = 1.4  # multi-label: pos_weight = scale * (N - pos) / pos, as the paper
     device: str = "cpu"
     schedule: str = ""  # the named schedule these settings are, or custom-<hash>; "" lets the settings name it
+    order_seed: int = 0  # the training examples' order each epoch (the same for every seed: the seeds share batches)
 
     def lr_for(self, task: Task) -> float:
         return self.lr if self.lr is not None else task.lr
@@ -67,12 +73,56 @@ def set_seed(seed: int) -> None:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device) -> np.ndarray:
-    model.eval()
-    outs = []
+def predict_many(
+    models: list[nn.Module], feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device
+) -> list[np.ndarray]:
+    """Each model's probabilities for ``examples``, every batch made once for all the models."""
+    for model in models:
+        model.eval()
+    outs: list[list[np.ndarray]] = [[] for _ in models]
     for inputs, _ in feeder.batches(examples, batch_size, device):
-        outs.append(task.probabilities(model(*inputs)).cpu().numpy())
-    return np.concatenate(outs)
+        for out, model in zip(outs, models):
+            out.append(task.probabilities(model(*inputs)).cpu().numpy())
+    return [np.concatenate(out) for out in outs]
+
+
+def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device) -> np.ndarray:
+    return predict_many([model], feeder, task, examples, batch_size, device)[0]
+
+
+def _batches(task: Task, feeder: Feeder, cfg: TrainConfig):
+    """The training batches: inputs and targets, made once for every member that trains on them."""
+    device = torch.device(cfg.device)
+    batch_size = cfg.batch_size_for(task)
+
+    def batches(order: list[Example], rng: np.random.Generator):
+        for inputs, chunk in feeder.batches(order, batch_size, device):
+            yield (inputs, task.targets(chunk, device)), len(chunk)
+
+    return batches
+
+
+def _member(
+    model: nn.Module, task: Task, feeder: Feeder, train: list[Example], cfg: TrainConfig, name: str, val: list[Example] | None
+) -> Member:
+    """A probe as a member of the loop: its optimizer and loss, and (with ``val``) its validation score."""
+    device = torch.device(cfg.device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr_for(task), weight_decay=cfg.weight_decay)
+    loss_fn = task.loss(train, cfg.pos_weight_scale, device)
+
+    def batch_loss(batch) -> torch.Tensor:
+        inputs, targets = batch
+        return loss_fn(model(*inputs), targets)
+
+    validate = None
+    if val is not None:
+        held_out = val
+
+        def validate() -> tuple[float, dict[str, float]]:
+            scores = task.metrics(held_out, predict(model, feeder, task, held_out, cfg.batch_size_for(task), device))
+            return scores[task.primary_metric], scores
+
+    return Member(model, optimizer, batch_loss, validate, name)
 
 
 def fit_probe(
@@ -86,52 +136,97 @@ def fit_probe(
     val: list[Example] | None = None,
     progress: bool = True,
 ) -> FitOutcome:
-    """Train a probe on ``train``; with ``val``, keep the epoch with the best validation score (early stopping)."""
+    """Train one probe on ``train`` in an order drawn from ``seed``, on the global random stream; with ``val``, keep
+    the epoch with the best validation score (early stopping)."""
+    member = _member(model, task, feeder, train, cfg, f"{task.name} seed {seed}", val)
+    outcome = fit_members([member], train, _batches(task, feeder, cfg), epochs, seed, cfg.patience, member.name, progress)[0]
+    torch.set_rng_state(member.random_state)
+    return outcome
+
+
+def _shares_first_conv(model: nn.Module) -> bool:
+    return isinstance(model, ConvAttentionProbe) and model.layer_mix is None
+
+
+def _shared_first_layer_step(task: Task, train: list[Example], cfg: TrainConfig):
+    """The published head's seeds read the same segments: their first convolutions run as one call (the costliest
+    layer), then each probe goes on under its own random stream."""
+    loss_fn = task.loss(train, cfg.pos_weight_scale, torch.device(cfg.device))
+
+    def step(active: list[Member], batch) -> list[float]:
+        (segments, batch_index, position, batch_size), targets = batch
+        probes = [m.model for m in active]
+        losses = []
+        for m, probe, first in zip(active, probes, shared_first_conv(probes, segments[:, 0])):  # type: ignore[arg-type]
+            with m.own_random_stream():
+                losses.append(loss_fn(probe.after_first_conv(first, batch_index, position, batch_size), targets))  # type: ignore[operator]
+        return step_together(active, losses)
+
+    return step
+
+
+def seeds_label(seeds: list[int]) -> str:
+    """ "seed 3", "seeds 0-4" or "seeds 0, 2": for progress bars and logs."""
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"seeds {seeds[0]}-{seeds[-1]}"
+    return "seeds " + ", ".join(map(str, seeds))
+
+
+def train_seeds(
+    task: Task, feeder: Feeder, splits: dict[str, list[Example]], cfg: TrainConfig, seeds: list[int] | None = None, progress: bool = True
+) -> list[tuple[nn.Module, SeedOutcome]]:
+    """Train the seeds (default: the configuration's) side by side; each model returned holds its validation-selected
+    weights."""
     device = torch.device(cfg.device)
+    seeds = list(cfg.seeds if seeds is None else seeds)
+    members = []
+    for seed in seeds:
+        set_seed(seed)  # the seed's initial weights; its member keeps the random stream from here (dropout)
+        model = feeder.make_model(task).to(device)
+        members.append(_member(model, task, feeder, splits["train"], cfg, f"{task.name} seed {seed}", None))
+    desc = f"{task.name} {seeds_label(seeds)}"
     batch_size = cfg.batch_size_for(task)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr_for(task), weight_decay=cfg.weight_decay)
-    loss_fn = task.loss(train, cfg.pos_weight_scale, device)
 
-    def batches(order: list[Example], rng: np.random.Generator):
-        for inputs, chunk in feeder.batches(order, batch_size, device):
-            yield (inputs, chunk), len(chunk)
+    def validate(active: list[Member]) -> list[tuple[float, dict[str, float]]]:
+        probs = predict_many([m.model for m in active], feeder, task, splits["val"], batch_size, device)
+        scores = [task.metrics(splits["val"], p) for p in probs]
+        return [(s[task.primary_metric], s) for s in scores]
 
-    def batch_loss(batch) -> torch.Tensor:
-        inputs, chunk = batch
-        return loss_fn(model(*inputs), task.targets(chunk, device))
-
-    validate = None
-    if val is not None:
-        held_out = val
-
-        def validate() -> tuple[float, dict[str, float]]:
-            scores = task.metrics(held_out, predict(model, feeder, task, held_out, batch_size, device))
-            return scores[task.primary_metric], scores
-
-    return fit(model, train, batches, batch_loss, optimizer, epochs, seed, validate, cfg.patience, f"{task.name} seed {seed}", progress)
-
-
-def train_model(
-    task: Task, feeder: Feeder, splits: dict[str, list[Example]], cfg: TrainConfig, seed: int, progress: bool = True
-) -> tuple[nn.Module, SeedOutcome]:
-    """Train one seed; the model returned holds the validation-selected weights."""
-    device = torch.device(cfg.device)
-    set_seed(seed)
-    model = feeder.make_model(task).to(device)
-    outcome = fit_probe(model, task, feeder, splits["train"], cfg, seed, cfg.max_epochs, splits["val"], progress)
-    batch_size = cfg.batch_size_for(task)
-    val_probs = predict(model, feeder, task, splits["val"], batch_size, device)
-    test_probs = predict(model, feeder, task, splits["test"], batch_size, device)
-    mix = getattr(model, "layer_mix", None)
-    return model, SeedOutcome(
-        seed=seed,
-        best_epoch=outcome.best_epoch,
-        epochs_run=outcome.epochs_run,
-        val=task.metrics(splits["val"], val_probs),
-        test=task.metrics(splits["test"], test_probs),
-        test_confusion=task.confusion(splits["test"], test_probs),
-        train_seconds=outcome.train_seconds,
-        curve=outcome.curve,
-        layer_weights=mix.weights() if mix is not None else None,
-        probabilities={"val": val_probs, "test": test_probs},
+    fitted = fit_members(
+        members,
+        splits["train"],
+        _batches(task, feeder, cfg),
+        cfg.max_epochs,
+        cfg.order_seed,
+        cfg.patience,
+        desc,
+        progress,
+        validate,
+        _shared_first_layer_step(task, splits["train"], cfg) if all(_shares_first_conv(m.model) for m in members) else None,
     )
+    models = [m.model for m in members]
+    val_all = predict_many(models, feeder, task, splits["val"], batch_size, device)
+    test_all = predict_many(models, feeder, task, splits["test"], batch_size, device)
+    out = []
+    for seed, model, outcome, val_probs, test_probs in zip(seeds, models, fitted, val_all, test_all):
+        mix = getattr(model, "layer_mix", None)
+        out.append(
+            (
+                model,
+                SeedOutcome(
+                    seed=seed,
+                    best_epoch=outcome.best_epoch,
+                    epochs_run=outcome.epochs_run,
+                    val=task.metrics(splits["val"], val_probs),
+                    test=task.metrics(splits["test"], test_probs),
+                    test_confusion=task.confusion(splits["test"], test_probs),
+                    train_seconds=outcome.train_seconds,
+                    curve=outcome.curve,
+                    layer_weights=mix.weights() if mix is not None else None,
+                    probabilities={"val": val_probs, "test": test_probs},
+                ),
+            )
+        )
+    return out

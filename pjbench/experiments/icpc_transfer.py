@@ -34,7 +34,7 @@ from ..benchmark.cache import CachedRecording, CacheReader
 from ..benchmark.feeders import Feeder
 from ..benchmark.probe import dataset_record, make_feeder, predictions_path, split_examples
 from ..benchmark.results import TaskResult, build_result, check_writable
-from ..benchmark.train import TrainConfig, fit_probe, predict, train_model
+from ..benchmark.train import TrainConfig, fit_probe, predict, train_seeds
 from ..datasets.base import Dataset
 from ..tasks import TASKS, Example, Task, get_task
 
@@ -351,8 +351,8 @@ def run_transfer(
         stage_of = {c.name: c.stage for c in candidates}
         source_groups = {r.id: r.groups for r in source.recordings}
         wins_per_seed: list[dict[str, dict[str, int]]] = []
-        for seed in cfg.seeds:
-            model, outcome = train_model(task, feeder, splits, cfg, seed, progress)
+        for model, outcome in train_seeds(task, feeder, splits, cfg, progress=progress):
+            seed = outcome.seed
             fit_names, test_names = halves([c for c in candidates if c.name in parts.n_parts], seed, tcfg.fit_fraction)
             fit_pairs = [p for p in pairs if p.first in fit_names and p.second in fit_names]
             test_pairs = [p for p in pairs if p.first in test_names and p.second in test_names]
