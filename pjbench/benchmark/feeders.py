@@ -238,10 +238,12 @@ class PooledFeeder:
         train = np.stack([self.features[i] for i in train_ids])
         self.mean, self.std = train.mean(0), train.std(0) + 1e-6  # standardised with training statistics only
         self.n_layers, self.dim = train.shape[1:]
+        self._standardised: dict[str, np.ndarray] = {}
 
     def rebind(self, reader: RecordingSource, ids: list[str]) -> PooledFeeder:
         other = copy.copy(self)
         other.features = pooled_statistics(reader, ids)
+        other._standardised = {}
         shape = next(iter(other.features.values())).shape
         if shape != (self.n_layers, self.dim):
             raise ValueError(f"{reader.path}: pooled features of shape {shape}, the probe was trained on {(self.n_layers, self.dim)}")
@@ -253,8 +255,15 @@ class PooledFeeder:
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
-            rows = [np.concatenate([(self.features[i] - self.mean) / self.std for i in ex.ids], axis=-1) for ex in chunk]
+            rows = [np.concatenate([self._row(i) for i in ex.ids], axis=-1) for ex in chunk]
             yield (torch.from_numpy(np.stack(rows)).to(device=device, dtype=torch.float32),), chunk
+
+    def _row(self, rec_id: str) -> np.ndarray:
+        """A recording's standardised statistics, computed once (every epoch of every seed uses them)."""
+        row = self._standardised.get(rec_id)
+        if row is None:
+            row = self._standardised[rec_id] = (self.features[rec_id] - self.mean) / self.std
+        return row
 
 
 def _ids(examples: list[Example]) -> list[str]:
