@@ -122,3 +122,14 @@ def test_a_seed_trained_beside_others_gives_exactly_what_it_gives_alone(tiny, ti
         assert mate.curve == solo.curve and mate.best_epoch == solo.best_epoch
     # and the seeds are different models
     assert not np.array_equal(together[0].probabilities["test"], together[1].probabilities["test"])
+
+
+def test_a_linear_probe_seed_beside_others_gives_exactly_what_it_gives_alone(tiny, tiny_mel_cache):
+    from pjbench.benchmark.feeders import pooled_feeder
+
+    cfg = TrainConfig("linear")
+    together, alone = _alone_and_together("expertise-2way", lambda r, s: pooled_feeder(cfg, r, s), tiny, tiny_mel_cache)
+    for solo in alone:
+        mate = next(o for o in together if o.seed == solo.seed)
+        assert np.array_equal(mate.probabilities["test"], solo.probabilities["test"])
+        assert mate.curve == solo.curve

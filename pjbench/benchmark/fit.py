@@ -87,13 +87,15 @@ class Member:
 
 
 def step_together(active: list[Member], losses: list[torch.Tensor]) -> list[float]:
-    """One optimisation step of several members whose losses share part of one graph (a layer computed for all of
-    them in one call): one backward pass over their sum, which gives each member exactly its own gradient."""
-    for m in active:
-        m.optimizer.zero_grad()
+    """One optimisation step of several members at once: one backward pass over the sum of their losses (which gives
+    each member exactly its own gradient, also where a layer was computed for all of them in one call), then each
+    optimizer once (members may share one: a member's update depends on its own parameters and gradients only)."""
+    optimizers = list({id(m.optimizer): m.optimizer for m in active}.values())
+    for optimizer in optimizers:
+        optimizer.zero_grad()
     torch.stack(losses).sum().backward()
-    for m in active:
-        m.optimizer.step()
+    for optimizer in optimizers:
+        optimizer.step()
     return [float(loss.detach()) for loss in losses]
 
 
@@ -157,8 +159,6 @@ def fit_members(
     for m in members:
         if m.best is not None:
             m.model.load_state_dict(m.best[2])
-            if m.stopped_early:
-                log.info("%s: stopped early at epoch %d of %d (best on validation: epoch %d)", m.name, m.epochs_run, epochs, m.best[1] + 1)
         outcomes.append(
             FitOutcome(
                 best_epoch=m.best[1] if m.best is not None else m.epochs_run - 1,
@@ -170,6 +170,18 @@ def fit_members(
                 stopped_early=m.stopped_early,
             )
         )
+    stopped = [(m, o) for m, o in zip(members, outcomes) if o.stopped_early]
+    if len(members) == 1 and stopped:
+        log.info(
+            "%s: stopped early at epoch %d of %d (best on validation: epoch %d)",
+            desc,
+            stopped[0][1].epochs_run,
+            epochs,
+            stopped[0][1].best_epoch + 1,
+        )
+    elif stopped:  # one line for the members together
+        each = ", ".join(f"{m.name} at epoch {o.epochs_run} (best {o.best_epoch + 1})" for m, o in stopped)
+        log.info("%s: stopped early (of %d epochs; best on validation): %s", desc, epochs, each)
     return outcomes
 
 

@@ -9,6 +9,7 @@ probe's initial weights and its dropout. A seed's numbers are the same whether i
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -80,9 +81,12 @@ def predict_many(
     for model in models:
         model.eval()
     outs: list[list[np.ndarray]] = [[] for _ in models]
+    share = len(models) > 1 and all(_shares_first_conv(m) for m in models)
     for inputs, _ in feeder.batches(examples, batch_size, device):
-        for out, model in zip(outs, models):
-            out.append(task.probabilities(model(*inputs)).cpu().numpy())
+        firsts = shared_first_conv(models, inputs[0][:, 0]) if share else [None] * len(models)  # type: ignore[arg-type]
+        for out, model, first in zip(outs, models, firsts):
+            logits = model.after_first_conv(first, *inputs[1:]) if first is not None else model(*inputs)  # type: ignore[operator]
+            out.append(task.probabilities(logits).cpu().numpy())
     return [np.concatenate(out) for out in outs]
 
 
@@ -102,13 +106,25 @@ def _batches(task: Task, feeder: Feeder, cfg: TrainConfig):
     return batches
 
 
-def _member(
-    model: nn.Module, task: Task, feeder: Feeder, train: list[Example], cfg: TrainConfig, name: str, val: list[Example] | None
-) -> Member:
-    """A probe as a member of the loop: its optimizer and loss, and (with ``val``) its validation score."""
-    device = torch.device(cfg.device)
+def _optimizer(parameters: Iterable[nn.Parameter], task: Task, cfg: TrainConfig) -> torch.optim.Optimizer:
     # fused: one kernel per step for all the parameters (the same update, a third less time than the per-tensor loop)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr_for(task), weight_decay=cfg.weight_decay, fused=True)
+    return torch.optim.AdamW(parameters, lr=cfg.lr_for(task), weight_decay=cfg.weight_decay, fused=True)
+
+
+def _member(
+    model: nn.Module,
+    task: Task,
+    feeder: Feeder,
+    train: list[Example],
+    cfg: TrainConfig,
+    name: str,
+    val: list[Example] | None,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> Member:
+    """A probe as a member of the loop: its optimizer (its own unless given) and loss, and (with ``val``) its
+    validation score."""
+    device = torch.device(cfg.device)
+    optimizer = optimizer or _optimizer(model.parameters(), task, cfg)
     loss_fn = task.loss(train, cfg.pos_weight_scale, device)
 
     def batch_loss(batch) -> torch.Tensor:
@@ -149,18 +165,21 @@ def _shares_first_conv(model: nn.Module) -> bool:
     return isinstance(model, ConvAttentionProbe) and model.layer_mix is None
 
 
-def _shared_first_layer_step(task: Task, train: list[Example], cfg: TrainConfig):
-    """The published head's seeds read the same segments: their first convolutions run as one call (the costliest
-    layer), then each probe goes on under its own random stream."""
+def _joint_step(task: Task, train: list[Example], cfg: TrainConfig, share_first_conv: bool):
+    """All the seeds' step on a batch at once: each probe's loss under its own random stream, then one backward pass
+    and one optimizer step for all (:func:`step_together`). The published head's seeds read the same segments, so
+    their first convolutions (the costliest layer) run as one call."""
     loss_fn = task.loss(train, cfg.pos_weight_scale, torch.device(cfg.device))
 
     def step(active: list[Member], batch) -> list[float]:
-        (segments, batch_index, position, batch_size), targets = batch
-        probes = [m.model for m in active]
+        inputs, targets = batch
+        models = [m.model for m in active]
+        firsts = shared_first_conv(models, inputs[0][:, 0]) if share_first_conv else [None] * len(models)  # type: ignore[arg-type]
         losses = []
-        for m, probe, first in zip(active, probes, shared_first_conv(probes, segments[:, 0])):  # type: ignore[arg-type]
+        for m, model, first in zip(active, models, firsts):
             with m.own_random_stream():
-                losses.append(loss_fn(probe.after_first_conv(first, batch_index, position, batch_size), targets))  # type: ignore[operator]
+                logits = model.after_first_conv(first, *inputs[1:]) if first is not None else model(*inputs)  # type: ignore[operator]
+                losses.append(loss_fn(logits, targets))
         return step_together(active, losses)
 
     return step
@@ -186,7 +205,10 @@ def train_seeds(
     for seed in seeds:
         set_seed(seed)  # the seed's initial weights; its member keeps the random stream from here (dropout)
         model = feeder.make_model(task).to(device)
-        members.append(_member(model, task, feeder, splits["train"], cfg, f"{task.name} seed {seed}", None))
+        members.append(_member(model, task, feeder, splits["train"], cfg, f"seed {seed}", None))
+    shared = _optimizer([p for m in members for p in m.model.parameters()], task, cfg)  # one step for all the seeds
+    for m in members:
+        m.optimizer = shared
     desc = f"{task.name} {seeds_label(seeds)}"
     batch_size = cfg.batch_size_for(task)
 
@@ -205,7 +227,7 @@ def train_seeds(
         desc,
         progress,
         validate,
-        _shared_first_layer_step(task, splits["train"], cfg) if all(_shares_first_conv(m.model) for m in members) else None,
+        _joint_step(task, splits["train"], cfg, all(_shares_first_conv(m.model) for m in members)),
     )
     models = [m.model for m in members]
     val_all = predict_many(models, feeder, task, splits["val"], batch_size, device)
