@@ -66,7 +66,7 @@ def frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np.
     """Per layer and dimension: mean and standard deviation over the training recordings' real frames,
     accumulated one recording at a time (float64 sums, so memory stays one recording). Memoised per (cache file,
     its mtime, the training ids): the tasks of one dataset share their training recordings."""
-    key = (_source_key(reader), hashlib.sha256("\n".join(train_ids).encode()).hexdigest())
+    key = (_source_key(reader), _ids_digest(train_ids))
     if key not in _FRAME_STATISTICS:
         _FRAME_STATISTICS[key] = _frame_statistics(reader, train_ids)
     return _FRAME_STATISTICS[key]
@@ -141,6 +141,11 @@ def _source_key(reader: RecordingSource) -> tuple[str, float]:
     return (str(reader.path), reader.path.stat().st_mtime)
 
 
+def _ids_digest(ids: list[str]) -> str:
+    """A short key for a list of recording ids (the training split a transform was computed from)."""
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
 class SegmentFeeder:
     def __init__(self, reader: RecordingSource, max_segments: int = 30, train_ids: list[str] | None = None) -> None:
         """With ``train_ids``, every frame is standardised per layer and dimension with those recordings'
@@ -153,7 +158,7 @@ class SegmentFeeder:
         same transform (see :func:`kept_inputs`). The arrays are the same either way, so the numbers are too."""
         self.reader = reader
         self.max_segments = max_segments
-        transform = None if train_ids is None else hashlib.sha256("\n".join(train_ids).encode()).hexdigest()
+        transform = None if train_ids is None else _ids_digest(train_ids)
         self._kept = kept_inputs((_source_key(reader), max_segments, transform))
         first = reader.get(reader.ids()[0]).embeddings
         self.n_layers, self.frames, self.dim = first.shape[1:]

@@ -9,7 +9,7 @@ protocol's fixed "fitting" epochs). The test split never enters here.
 Side by side, the members share the order and every batch (read and prepared once for all of them); each member has
 its own weights, optimizer and torch random stream (dropout), swapped in around its own step, and stops on its own
 validation. So a member's numbers are exactly those of the same member trained alone with the same order seed: only
-the cost is shared (tests/test_fit.py).
+the cost is shared (tests/test_train.py).
 """
 
 from __future__ import annotations
@@ -112,11 +112,11 @@ def fit_members(
     step: Callable[[list[Member], Batch], list[float]] | None = None,
 ) -> list[FitOutcome]:
     """Train every member on ``items``, side by side. ``batches(order, rng)`` yields (batch, number of items in it)
-        for the items in ``order`` (``rng`` for augmentation, shared by the members); a member whose patience runs out
-        stops taking steps while the others go on. ``validate(members)``, if given, scores the members still training
-        together (one pass over the validation inputs for all) instead of each member's own ``validate``; ``step(members,
-    batch)``, if given, takes the optimisation step of all of them on a batch and returns their losses (see
-    :func:`step_together`) instead of a step per member."""
+    for the items in ``order`` (``rng`` for augmentation, shared by the members); a member whose patience runs out
+    stops taking steps while the others go on. ``validate(members)``, if given, scores the members still training
+    together (one pass over the validation inputs for all) instead of each member's own ``validate``;
+    ``step(members, batch)``, if given, takes the optimisation step of all of them on a batch and returns their
+    losses (see :func:`step_together`) instead of a step per member."""
     rng = np.random.default_rng(order_seed)
     start = time.perf_counter()
     bar = progress_bar(range(epochs), desc=desc, unit="epoch", enabled=progress)

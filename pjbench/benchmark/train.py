@@ -9,9 +9,10 @@ probe's initial weights and its dropout. A seed's numbers are the same whether i
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -81,13 +82,20 @@ def predict_many(
     for model in models:
         model.eval()
     outs: list[list[np.ndarray]] = [[] for _ in models]
-    share = len(models) > 1 and all(_shares_first_conv(m) for m in models)
     for inputs, _ in feeder.batches(examples, batch_size, device):
-        firsts = shared_first_conv(models, inputs[0][:, 0]) if share else [None] * len(models)  # type: ignore[arg-type]
-        for out, model, first in zip(outs, models, firsts):
-            logits = model.after_first_conv(first, *inputs[1:]) if first is not None else model(*inputs)  # type: ignore[operator]
-            out.append(task.probabilities(logits).cpu().numpy())
+        for out, forward in zip(outs, _forwards(models, inputs)):
+            out.append(task.probabilities(forward()).cpu().numpy())
     return [np.concatenate(out) for out in outs]
+
+
+def _forwards(models: list[nn.Module], inputs: tuple) -> list[Callable[[], torch.Tensor]]:
+    """Each model's forward pass on the same inputs, as a call that returns its logits. The published head's probes
+    read the same segments, so their first convolutions (the costliest layer) run as one call, here."""
+    if not all(_shares_first_conv(m) for m in models):
+        return [partial(model, *inputs) for model in models]
+    probes = cast(list[ConvAttentionProbe], models)
+    firsts = shared_first_conv(probes, inputs[0][:, 0])
+    return [partial(probe.after_first_conv, first, *inputs[1:]) for probe, first in zip(probes, firsts)]
 
 
 def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device) -> np.ndarray:
@@ -165,21 +173,18 @@ def _shares_first_conv(model: nn.Module) -> bool:
     return isinstance(model, ConvAttentionProbe) and model.layer_mix is None
 
 
-def _joint_step(task: Task, train: list[Example], cfg: TrainConfig, share_first_conv: bool):
-    """All the seeds' step on a batch at once: each probe's loss under its own random stream, then one backward pass
-    and one optimizer step for all (:func:`step_together`). The published head's seeds read the same segments, so
-    their first convolutions (the costliest layer) run as one call."""
+def _joint_step(task: Task, train: list[Example], cfg: TrainConfig):
+    """All the seeds' step on a batch at once: each probe's loss under its own random stream (the published head's
+    first convolutions in one call, :func:`_forwards`), then one backward pass and one optimizer step for all
+    (:func:`step_together`)."""
     loss_fn = task.loss(train, cfg.pos_weight_scale, torch.device(cfg.device))
 
     def step(active: list[Member], batch) -> list[float]:
         inputs, targets = batch
-        models = [m.model for m in active]
-        firsts = shared_first_conv(models, inputs[0][:, 0]) if share_first_conv else [None] * len(models)  # type: ignore[arg-type]
         losses = []
-        for m, model, first in zip(active, models, firsts):
+        for m, forward in zip(active, _forwards([m.model for m in active], inputs)):
             with m.own_random_stream():
-                logits = model.after_first_conv(first, *inputs[1:]) if first is not None else model(*inputs)  # type: ignore[operator]
-                losses.append(loss_fn(logits, targets))
+                losses.append(loss_fn(forward(), targets))
         return step_together(active, losses)
 
     return step
@@ -201,14 +206,15 @@ def train_seeds(
     weights."""
     device = torch.device(cfg.device)
     seeds = list(cfg.seeds if seeds is None else seeds)
-    members = []
+    models, random_states = [], []
     for seed in seeds:
         set_seed(seed)  # the seed's initial weights; its member keeps the random stream from here (dropout)
-        model = feeder.make_model(task).to(device)
-        members.append(_member(model, task, feeder, splits["train"], cfg, f"seed {seed}", None))
-    shared = _optimizer([p for m in members for p in m.model.parameters()], task, cfg)  # one step for all the seeds
-    for m in members:
-        m.optimizer = shared
+        models.append(feeder.make_model(task).to(device))
+        random_states.append(torch.get_rng_state())
+    shared = _optimizer([p for model in models for p in model.parameters()], task, cfg)  # one step for all the seeds
+    members = [_member(model, task, feeder, splits["train"], cfg, f"seed {seed}", None, shared) for model, seed in zip(models, seeds)]
+    for member, state in zip(members, random_states):
+        member.random_state = state
     desc = f"{task.name} {seeds_label(seeds)}"
     batch_size = cfg.batch_size_for(task)
 
@@ -227,9 +233,8 @@ def train_seeds(
         desc,
         progress,
         validate,
-        _joint_step(task, splits["train"], cfg, all(_shares_first_conv(m.model) for m in members)),
+        _joint_step(task, splits["train"], cfg),
     )
-    models = [m.model for m in members]
     val_all = predict_many(models, feeder, task, splits["val"], batch_size, device)
     test_all = predict_many(models, feeder, task, splits["test"], batch_size, device)
     out = []
