@@ -45,7 +45,10 @@ def child(task_name: str, head: str, epochs: int, seeds: int) -> dict:
     splits, _ = split_examples(task, ds, set(reader.ids()))
     base = train_config(head, seeds, "fast")
     cfg = type(base)(**{**base.__dict__, "max_epochs": epochs, "patience": 10 * epochs})
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    if hasattr(train_module, "deterministic_torch"):
+        train_module.deterministic_torch()
+    else:  # the code before
+        torch.use_deterministic_algorithms(True, warn_only=True)
     feeder = make_feeder(cfg, reader, splits)
     begin = time.perf_counter()
     if hasattr(train_module, "train_seeds"):

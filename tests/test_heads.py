@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from pjbench.heads import ConvAttentionProbe, conv_flatten_size
+from pjbench.heads.layers import PackedDropout
 
 # REFERENCE.md: flatten sizes after the convolutions, single / pair (pairs double the frames)
 PUBLISHED_SHAPES = {
@@ -109,3 +110,23 @@ def test_blocked_convolution_is_the_published_convolution():
         have = torch.autograd.grad((blocked_conv(x, weight, bias) * upstream).sum(), (x, weight, bias))
         for a, b in zip(want, have):
             assert torch.allclose(a, b, atol=1e-9)
+
+
+def test_packed_dropout_drops_p_of_the_elements_and_keeps_the_expectation():
+    drop = PackedDropout(0.1)
+    x = torch.ones(200, 2, 60, 25, requires_grad=True)
+    torch.manual_seed(0)
+    y = drop(x)
+    kept = y != 0
+    share = 1 - kept.float().mean().item()
+    assert abs(share - 3277 / 2**15) < 0.002  # p rounded to 15 bits
+    assert torch.all(y[kept] == 2**15 / (2**15 - 3277))  # kept elements scaled: the expectation is exact
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # the gradient passes through the same mask
+    torch.manual_seed(0)
+    assert torch.equal(drop(x), y)  # the seed fixes the mask
+    assert not torch.equal(drop(x), y)  # and the stream moves on
+    rows = (y.detach() != 0).reshape(-1, 4).float().mean(0)  # the four draws of a word are all used alike
+    assert torch.all((rows - 0.9).abs() < 0.01)
+    drop.eval()
+    assert drop(x) is x

@@ -7,6 +7,7 @@ import soundfile as sf
 from pjbench.datasets.base import check_group_leakage
 from pjbench.datasets.synthetic.build import GENERATOR_VERSION, SynthConfig, _make_clip, plan
 from pjbench.datasets.synthetic.performer import Performer, perform
+from pjbench.datasets.synthetic import render
 from pjbench.datasets.synthetic.render import available_timbres
 from pjbench.datasets.synthetic.scores import generate_score
 from pjbench.tasks.techniques import TECHNIQUES
@@ -42,6 +43,26 @@ def test_same_seed_gives_bit_identical_files(tmp_path):
     (out / "midi").mkdir()
     row = _make_clip((other, plan(other)[0], out, timbres))
     assert _digest(out / row["path"]) != digests[0][row["id"]][0]
+
+
+def test_a_lent_soundfont_renders_what_a_synth_loading_its_own_renders(monkeypatch):
+    cfg = SynthConfig.for_size("tiny", seed=3)
+    score = generate_score(np.random.default_rng(0), seconds=3.0)
+    performance = perform(score, Performer("p", 0.8, "harmonic", 0.0), np.random.default_rng(1)).truncated(2.0)
+    fs = render._fluidsynth()
+    lent = {t.name: render.render_performance(performance, t, cfg.sample_rate) for t in available_timbres()}
+
+    def own_load(sample_rate, timbre):  # the way before: every synth parses the soundfont itself
+        synth = fs._synth(sample_rate)
+        synth.program_select(0, synth.sfload(timbre.path), timbre.bank, timbre.program)
+        return synth
+
+    monkeypatch.setattr(fs, "new_synth", own_load)
+    monkeypatch.setattr(fs, "release", lambda synth: synth.delete())
+    for timbre in available_timbres():
+        own = render.render_performance(performance, timbre, cfg.sample_rate)
+        assert np.abs(own).max() > 0.01
+        assert np.array_equal(own, lent[timbre.name]), timbre.name
 
 
 def test_tiny_dataset_labels_and_splits(tiny, tiny_root):

@@ -9,8 +9,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..datasets.base import SPLITS, Dataset
 from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
@@ -19,7 +17,7 @@ from . import bootstrap, predictions
 from .cache import CacheReader
 from .feeders import Feeder
 from .results import TaskResult, build_result, check_writable, summed_confusion
-from .train import TrainConfig, train_seeds
+from .train import TrainConfig, deterministic_torch, train_seeds
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +76,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
     try:
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
         feeder = make_feeder(cfg, reader, splits)
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        deterministic_torch()
         seeds = [outcome for _, outcome in train_seeds(task, feeder, splits, cfg, progress=progress)]
         outcomes = [s.record() for s in seeds]
         encoder_config = reader.config

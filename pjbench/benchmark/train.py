@@ -20,6 +20,7 @@ from torch import nn
 
 from ..heads.published import ConvAttentionProbe, shared_first_conv
 from ..tasks import Example, Task
+from .bootstrap import unit_weight_metrics
 from .feeders import Feeder
 from .fit import FitOutcome, Member, fit_members, step_together
 
@@ -72,6 +73,14 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def deterministic_torch() -> None:
+    """Deterministic kernels for training (a warning where an op has none). Fresh tensors are not filled with NaN
+    first: that debugging aid of deterministic mode cost about 5% of a published-head step, and no op here reads
+    memory it did not write."""
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
 
 
 @torch.no_grad()
@@ -144,7 +153,7 @@ def _member(
         held_out = val
 
         def validate() -> tuple[float, dict[str, float]]:
-            scores = task.metrics(held_out, predict(model, feeder, task, held_out, cfg.batch_size_for(task), device))
+            scores = unit_weight_metrics(task, held_out, predict(model, feeder, task, held_out, cfg.batch_size_for(task), device))
             return scores[task.primary_metric], scores
 
     return Member(model, optimizer, batch_loss, validate, name)
@@ -220,7 +229,7 @@ def train_seeds(
 
     def validate(active: list[Member]) -> list[tuple[float, dict[str, float]]]:
         probs = predict_many([m.model for m in active], feeder, task, splits["val"], batch_size, device)
-        scores = [task.metrics(splits["val"], p) for p in probs]
+        scores = [unit_weight_metrics(task, splits["val"], p) for p in probs]  # every epoch: the fast forms
         return [(s[task.primary_metric], s) for s in scores]
 
     fitted = fit_members(

@@ -26,7 +26,7 @@ from ..benchmark.fit import fit
 from ..benchmark.metrics import confusion, level_metrics, mean_ci
 from ..benchmark.probe import predictions_path
 from ..benchmark.results import TaskResult, build_result, check_writable, summed_confusion
-from ..benchmark.train import set_seed
+from ..benchmark.train import deterministic_torch, set_seed
 from ..datasets.pisa import PisaDataset
 from ..hashing import config_hash, file_digest
 from ..heads.pisa import PisaModel
@@ -318,7 +318,7 @@ def run_pisa(
             source.features = standardize_features(raw, splits["train"])
         elif cfg.mode != "end-to-end":
             raise ValueError(f"--mode {cfg.mode!r}: choose end-to-end or frozen")
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        deterministic_torch()
         per_seed = [train_pisa_seed(source, splits, cfg, seed, (video_dim, audio_dim), progress) for seed in cfg.seeds]
         probabilities = [s.pop(PROBABILITIES) for s in per_seed]
         videos = {i: str(reader.samples[i].attrs["video"]) for ids in splits.values() for i in ids}

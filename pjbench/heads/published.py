@@ -12,7 +12,9 @@ segments go through the convolutions, so BatchNorm statistics are not diluted by
 
 Speed, with the same parameters and the same math: while training, the second convolution runs as a stride-1
 convolution over 5 x 5 blocks of its input (its native backward is slow on CPUs for this shape), and several probes
-that read the same batch can share one call of their first convolution (:func:`shared_first_conv`).
+that read the same batch can share one call of their first convolution (:func:`shared_first_conv`), and the
+convolution blocks' dropout masks are drawn four per random word (:class:`PackedDropout`: drop probability 0.1
+rounded to 15 bits).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import LayerMix
+from .layers import LayerMix, PackedDropout
 
 KERNEL, STRIDE, PADDING = 7, 5, 1
 
@@ -75,11 +77,11 @@ class ConvAttentionProbe(nn.Module):
             nn.Conv2d(1, 2, KERNEL, STRIDE, PADDING),
             nn.BatchNorm2d(2),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            PackedDropout(dropout),
             nn.Conv2d(2, 1, KERNEL, STRIDE, PADDING),
             nn.BatchNorm2d(1),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            PackedDropout(dropout),
         )
         self.flatten_size = conv_flatten_size(frames, dim)
         if self.flatten_size <= 0:
