@@ -39,7 +39,7 @@ def fake_cache(source, target, name, hears=None):
             values = np.zeros(rec.embeddings.shape)
             values[..., :3] += 0.3 * rng.standard_normal(3)
             values[..., hears[rec_id]] += 1.0
-        writer.write(rec_id, values.astype(np.float16), rec.last_segment_seconds, 1, 1.0, 10.0)
+        writer.write(rec_id, values.astype(np.float16), rec.last_segment_seconds, reader.source(rec_id), 10.0)
     writer.close()
     reader.close()
     return target

@@ -131,9 +131,10 @@ def test_pld_extract_probe_leaderboard(pld_root: Path, pjbench_home: Path, tmp_p
     r = runner.invoke(
         app,
         ["probe", "-t", "expertise-2way", "-e", "mel", "-d", "pld-expertise", "--audio-root", str(pld_root), "--head", "linear"]
-        + ["--seeds", "2", "--epochs", "30", "--results-dir", str(results)],
+        + ["--seeds", "2", "--epochs", "30", "--results-dir", str(results), "--allow-missing"],
     )
     assert r.exit_code == 0, r.output
+    assert "left out (--allow-missing)" in r.output  # the undecodable file's examples, said
     (path,) = (results / "pld-expertise" / "mel").glob("expertise-2way.linear-*.json")
     data = json.loads(path.read_text())
     assert data["counts"]["n_missing_audio"] == 1994 and data["counts"]["n_label_rows"] == 2030

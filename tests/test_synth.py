@@ -5,9 +5,9 @@ import numpy as np
 import soundfile as sf
 
 from pjbench.datasets.base import check_group_leakage
+from pjbench.datasets.synthetic import render
 from pjbench.datasets.synthetic.build import GENERATOR_VERSION, SynthConfig, _make_clip, plan
 from pjbench.datasets.synthetic.performer import Performer, perform
-from pjbench.datasets.synthetic import render
 from pjbench.datasets.synthetic.render import available_timbres
 from pjbench.datasets.synthetic.scores import generate_score
 from pjbench.tasks.techniques import TECHNIQUES

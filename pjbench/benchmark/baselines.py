@@ -23,7 +23,7 @@ from .. import __version__
 from ..audio import AudioError, load_audio
 from ..datasets.base import Dataset, Recording
 from ..progress import progress_bar
-from .cache import CacheReader, CacheWriter, cache_key
+from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def nuisance_features(rec: Recording, timbres: list[str]) -> np.ndarray:
 def cache_config(dataset: Dataset, baseline: Baseline) -> dict[str, Any]:
     return {
         "dataset": dataset.name,
+        **dataset_identity(dataset),
         "encoder": {
             "name": baseline.name,
             "description": baseline.description,
@@ -138,8 +139,8 @@ def build_caches(dataset: Dataset, cache_root: Path, progress: bool = True) -> d
                 for w in writers.values():
                     w.skip(rec.id, f"{rec.path}: file not found")
                 continue
-            stat = rec.path.stat()
-            todo = [b for b in chosen if not writers[b.name].complete(rec.id, stat.st_size, stat.st_mtime)]
+            source = Source.of(rec.path)
+            todo = [b for b in chosen if not writers[b.name].complete(rec.id, source)]
             if not todo:
                 continue
             try:
@@ -152,7 +153,7 @@ def build_caches(dataset: Dataset, cache_root: Path, progress: bool = True) -> d
             seconds = float(np.exp(audio["duration"][0])) if "duration" in audio else float(rec.duration or 0.0)
             for b in todo:
                 values = makers[b.name](rec, audio).astype(np.float32)
-                writers[b.name].write(rec.id, values.reshape(1, 1, 1, -1), 1.0, stat.st_size, stat.st_mtime, seconds)
+                writers[b.name].write(rec.id, values.reshape(1, 1, 1, -1), 1.0, source, seconds)
     finally:
         for w in writers.values():
             w.close()

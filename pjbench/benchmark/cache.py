@@ -4,20 +4,26 @@ Layout::
 
     /                      attrs: encoder, revision, config_hash, config (JSON), sample_rate,
                                   frame_rate, segment_seconds, max_segments, pjbench_version
-    /recordings/<id>       dataset (segments, layers, frames, dim) float16, one chunk per segment
-                           attrs: n_segments, last_segment_seconds, source_size, source_mtime,
-                                  duration, complete (set last)
+    /recordings/<id>       dataset (segments, layers, frames, dim) float16, one chunk per segment,
+                           each chunk with a Fletcher-32 checksum (HDF5 checks it on every read)
+                           attrs: n_segments, last_segment_seconds, source_path, source_size,
+                                  source_mtime, duration, complete (set last)
     /skipped/<id>          attrs: reason
 
 Only real segments are stored; padding happens at load time, with a mask. A recording is
 complete only once its ``complete`` attribute is set, after its data are written and
-flushed, so a killed extraction resumes from the last complete recording.
+flushed, so a killed extraction resumes from the last complete recording. Each recording
+keeps where its audio came from (resolved path, size, modification time): `extract` embeds
+again what changed, and a probe refuses embeddings of other audio than the dataset's now.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+import os
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -27,6 +33,8 @@ import numpy as np
 
 from ..hashing import config_hash
 
+log = logging.getLogger(__name__)
+
 CACHE_FORMAT = "1"
 
 
@@ -34,8 +42,39 @@ def cache_key(config: dict[str, Any]) -> str:
     return config_hash({**config, "cache_format": CACHE_FORMAT})
 
 
+def dataset_identity(dataset: Any) -> dict[str, str]:
+    """What tells two datasets of one name apart in a cache key: a manifest's resolved path (two projects'
+    ``manifest.csv`` get two caches). Registered datasets are told apart by their name alone."""
+    manifest = dataset.info.get("manifest")
+    return {"manifest": str(Path(manifest).resolve())} if manifest else {}
+
+
 def _key(rec_id: str) -> str:
     return quote(rec_id, safe="")  # ids may contain '/', which HDF5 reads as a path
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a recording's audio came from: what the cache checks before trusting its embeddings."""
+
+    path: str
+    size: int
+    mtime: float
+
+    @classmethod
+    def of(cls, path: Path) -> Source:
+        st = path.stat()
+        return cls(str(path.resolve()), st.st_size, st.st_mtime)
+
+    def differs(self, attrs: Any) -> str | None:
+        """Why a cached recording's stored source is not this one (None: the same). Caches written before the path
+        was stored are checked on size and time only."""
+        stored_path = attrs.get("source_path")
+        if stored_path is not None and str(stored_path) != self.path:
+            return f"embedded from {stored_path}, the dataset now has {self.path}"
+        if attrs.get("source_size") != self.size or attrs.get("source_mtime") != self.mtime:
+            return f"{self.path} changed since it was embedded (size or modification time)"
+        return None
 
 
 @dataclass(frozen=True)
@@ -45,11 +84,87 @@ class CachedRecording:
     last_segment_seconds: float
 
 
+class DamagedCacheError(ValueError):
+    """Stored embeddings that cannot be trusted: a checksum mismatch, unreadable chunks or non-finite values."""
+
+
+def damage(group: h5py.Group) -> str | None:
+    """Why a stored recording cannot be trusted, or None: HDF5 verifies each chunk's checksum as it reads (caches
+    written before checksums were stored are checked for non-finite values only)."""
+    try:
+        data = group["emb"][()]
+    except (OSError, KeyError) as err:
+        return f"unreadable: {err}"
+    if not np.all(np.isfinite(data)):
+        return "NaN or infinite values"
+    return None
+
+
+@dataclass
+class VerifyReport:
+    path: Path
+    checked: int = 0
+    damaged: dict[str, str] = field(default_factory=dict)
+    incomplete: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    dropped: int = 0
+
+
+def verify(path: Path, drop: bool = False) -> VerifyReport:
+    """Read every stored recording of a cache (checksums, finite values); with ``drop``, remove the damaged and the
+    incomplete ones, so that the next `pjbench extract` embeds them again."""
+    report = VerifyReport(path)
+    try:
+        fh = h5py.File(path, "r+" if drop else "r")
+    except OSError as err:
+        raise DamagedCacheError(f"{path}: not a readable HDF5 cache ({err}); delete it and run `pjbench extract` again") from None
+    with fh:
+        recs = fh.require_group("recordings") if drop else fh.get("recordings", {})
+        for key in list(recs):
+            group = recs[key]
+            if not group.attrs.get("complete", False):
+                report.incomplete.append(unquote(key))
+                continue
+            report.checked += 1
+            why = damage(group)
+            if why is not None:
+                report.damaged[unquote(key)] = why
+        if "skipped" in fh:
+            report.skipped = {unquote(k): str(g.attrs.get("reason", "")) for k, g in fh["skipped"].items()}
+        if drop:
+            for rec_id in [*report.damaged, *report.incomplete]:
+                del recs[_key(rec_id)]
+                report.dropped += 1
+    return report
+
+
+def _create(path: Path, attrs: dict[str, Any]) -> None:
+    """A new, empty cache, built under a temporary name and renamed into place once flushed and closed: a kill at
+    any moment leaves either no cache or a complete empty one."""
+    tmp = path.with_name(f"{path.name}.creating-{os.getpid()}")
+    with h5py.File(tmp, "w") as fh:
+        for k, v in attrs.items():
+            fh.attrs[k] = v
+        fh.create_group("recordings")
+        fh.create_group("skipped")
+    os.replace(tmp, path)
+
+
 class CacheWriter:
     def __init__(self, path: Path, attrs: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.file = h5py.File(path, "a")
+        if not path.exists():
+            _create(path, attrs)
+        try:
+            self.file = h5py.File(path, "a")
+        except OSError as err:
+            # e.g. killed before HDF5 flushed its superblock: moved aside, never deleted, and begun anew
+            aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+            os.replace(path, aside)
+            log.warning("%s could not be opened (%s); moved it to %s and started a new cache", path, err, aside)
+            _create(path, attrs)
+            self.file = h5py.File(path, "a")
         existing = self.file.attrs.get("config_hash")
         if existing is not None and existing != attrs["config_hash"]:
             self.file.close()
@@ -62,16 +177,15 @@ class CacheWriter:
             if not self.recs[key].attrs.get("complete", False):
                 del self.recs[key]
 
-    def complete(self, rec_id: str, source_size: int, source_mtime: float) -> bool:
+    def complete(self, rec_id: str, source: Source) -> bool:
+        """Whether the cache holds ``rec_id`` embedded from this very audio."""
         key = _key(rec_id)
         if key not in self.recs:
             return False
         attrs = self.recs[key].attrs
-        return bool(attrs.get("complete", False)) and attrs["source_size"] == source_size and attrs["source_mtime"] == source_mtime
+        return bool(attrs.get("complete", False)) and source.differs(attrs) is None
 
-    def write(
-        self, rec_id: str, embeddings: np.ndarray, last_segment_seconds: float, source_size: int, source_mtime: float, duration: float
-    ) -> None:
+    def write(self, rec_id: str, embeddings: np.ndarray, last_segment_seconds: float, source: Source, duration: float) -> None:
         key = _key(rec_id)
         if key in self.recs:
             del self.recs[key]
@@ -79,12 +193,13 @@ class CacheWriter:
             del self.skipped[key]
         data = embeddings.astype(np.float16)
         group = self.recs.create_group(key)
-        group.create_dataset("emb", data=data, chunks=(1, *data.shape[1:]))
+        group.create_dataset("emb", data=data, chunks=(1, *data.shape[1:]), fletcher32=True)
         group.attrs.update(
             n_segments=data.shape[0],
             last_segment_seconds=last_segment_seconds,
-            source_size=source_size,
-            source_mtime=source_mtime,
+            source_path=source.path,
+            source_size=source.size,
+            source_mtime=source.mtime,
             duration=duration,
         )
         self.file.flush()
@@ -109,7 +224,12 @@ class CacheReader:
         if not path.exists():
             raise FileNotFoundError(f"no embedding cache at {path}; run `pjbench extract` first")
         self.path = path
-        self.file = h5py.File(path, "r")
+        try:
+            self.file = h5py.File(path, "r")
+        except OSError as err:
+            raise DamagedCacheError(
+                f"{path}: not a readable HDF5 cache ({err}); `pjbench extract` moves it aside and starts a new one"
+            ) from None
         self.attrs = dict(self.file.attrs)
         self.config = json.loads(self.attrs["config"])
         self._recs = self.file["recordings"]
@@ -124,8 +244,35 @@ class CacheReader:
         key = _key(rec_id)
         return key in self._recs and bool(self._recs[key].attrs.get("complete", False))
 
+    def source(self, rec_id: str) -> Source:
+        """Where a cached recording's audio came from, as stored (the path is empty in caches that predate it)."""
+        attrs = self._recs[_key(rec_id)].attrs
+        return Source(str(attrs.get("source_path", "")), int(attrs["source_size"]), float(attrs["source_mtime"]))
+
+    def stale(self, recordings: Any) -> dict[str, str]:
+        """id -> why, for the cached ``recordings`` whose embeddings are not of the audio they name now (another
+        file, or the same file changed since)."""
+        out = {}
+        for rec in recordings:
+            key = _key(rec.id)
+            if key in self._recs and self._recs[key].attrs.get("complete", False):
+                try:
+                    why = Source.of(rec.path).differs(self._recs[key].attrs)
+                except OSError as err:
+                    why = f"{rec.path}: {err.strerror or err}"
+                if why:
+                    out[rec.id] = why
+        return out
+
     def get(self, rec_id: str) -> CachedRecording:
+        """A recording's embeddings; a damaged one (checksum or non-finite values) is an error naming the remedy."""
         group = self._recs[_key(rec_id)]
+        why = damage(group)
+        if why is not None:
+            raise DamagedCacheError(
+                f"{self.path}: recording {rec_id!r} is damaged ({why}); `pjbench cache verify {self.path} --drop` removes the "
+                "damaged recordings, and `pjbench extract` then embeds them again"
+            )
         return CachedRecording(group["emb"][()], int(group.attrs["n_segments"]), float(group.attrs["last_segment_seconds"]))
 
     @property

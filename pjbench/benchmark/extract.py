@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -29,7 +28,7 @@ from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder
 from ..paths import cache_dir
 from ..progress import progress_bar
-from .cache import CacheWriter, cache_key
+from .cache import CacheWriter, Source, cache_key, dataset_identity
 from .segments import SegmentConfig, SilentError, TooShortError, segment
 
 log = logging.getLogger(__name__)
@@ -71,6 +70,7 @@ def cache_config(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig) -> dict
     """Everything that changes the cached numbers, and nothing else (not batch size or device)."""
     return {
         "dataset": dataset.name,
+        **dataset_identity(dataset),
         "encoder": encoder.meta.to_dict(),
         "segments": asdict(cfg.segments),
         "layer": cfg.layer,
@@ -141,11 +141,6 @@ def _pool(emb: torch.Tensor, frames: int) -> torch.Tensor:
     return pooled.reshape(b, n_layers, d, frames).permute(0, 1, 3, 2)
 
 
-def _source_stat(path: Path) -> tuple[int, float]:
-    st = os.stat(path)
-    return st.st_size, st.st_mtime
-
-
 def extract(
     dataset: Dataset,
     encoder: Encoder,
@@ -188,7 +183,7 @@ def extract(
                 report.skipped[rec.id] = reason
                 writer.skip(rec.id, reason)
                 continue
-            if writer.complete(rec.id, *_source_stat(rec.path)):
+            if writer.complete(rec.id, Source.of(rec.path)):
                 report.already_done += 1
             else:
                 todo.append(rec)
@@ -226,7 +221,7 @@ def extract(
                     report.skipped[rec.id] = reason
                     writer.skip(rec.id, reason)
                     continue
-                writer.write(rec.id, part, item["last"], *_source_stat(rec.path), duration=item["duration"])
+                writer.write(rec.id, part, item["last"], Source.of(rec.path), duration=item["duration"])
                 report.extracted += 1
                 report.audio_seconds += item["duration"]
             pending.clear()

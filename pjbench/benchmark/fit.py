@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -86,6 +87,10 @@ class Member:
         return float(loss.detach())
 
 
+class NonFiniteLossError(ValueError):
+    """A training loss of NaN or infinity: nothing after it would be a result."""
+
+
 def step_together(active: list[Member], losses: list[torch.Tensor]) -> list[float]:
     """One optimisation step of several members at once: one backward pass over the sum of their losses (which gives
     each member exactly its own gradient, also where a layer was computed for all of them in one call), then each
@@ -131,15 +136,22 @@ def fit_members(
         for batch, n in batches(order, rng):
             if step is not None:
                 began = time.perf_counter()
-                for k, loss in enumerate(step(active, batch)):
-                    totals[k] += loss * n
+                losses = step(active, batch)
                 for m in active:
                     m.seconds += (time.perf_counter() - began) / len(active)
             else:
-                for k, m in enumerate(active):
+                losses = []
+                for m in active:
                     began = time.perf_counter()
-                    totals[k] += m.step(batch) * n
+                    losses.append(m.step(batch))
                     m.seconds += time.perf_counter() - began
+            for k, (m, loss) in enumerate(zip(active, losses)):
+                if not math.isfinite(loss):  # training on would only write NaN scores
+                    raise NonFiniteLossError(
+                        f"{desc}: the training loss of {m.name} became {loss} in epoch {epoch + 1}: non-finite inputs "
+                        "(`pjbench cache verify CACHE` checks a cache) or a learning rate that diverges"
+                    )
+                totals[k] += loss * n
             count += n
         for k, m in enumerate(active):
             m.losses.append(totals[k] / max(count, 1))

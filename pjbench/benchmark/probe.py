@@ -70,11 +70,49 @@ def make_feeder(cfg: TrainConfig, reader: CacheReader, splits: dict[str, list]) 
     return get_head(cfg.head).make_feeder(cfg, reader, splits)
 
 
-def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, results_dir: Path, progress: bool = True) -> TaskResult:
+def check_coverage(
+    task: Task, dataset: Dataset, reader: CacheReader, splits: dict[str, list], dropped: dict[str, int], allow_missing: bool
+) -> None:
+    """Refuse embeddings of other audio than the dataset's, and (unless ``allow_missing``) splits that lost examples
+    to recordings missing from the cache; say what was left out either way."""
+    used = {i for examples in splits.values() for ex in examples for i in ex.ids}
+    stale = reader.stale(r for r in dataset.recordings if r.id in used)
+    if stale:
+        first = next(iter(stale))
+        raise ValueError(
+            f"{reader.path}: {len(stale)} recording(s) of {dataset.name} were embedded from other audio than the dataset "
+            f"has now (e.g. {first}: {stale[first]}); run `pjbench extract` on this dataset again: it embeds exactly those anew"
+        )
+    if not any(dropped.values()):
+        return
+    counts = ", ".join(f"{n} of {n + len(splits[split])} {split}" for split, n in dropped.items() if n)
+    if not allow_missing:
+        raise ValueError(
+            f"task {task.name} on {dataset.name}: {counts} examples need recordings that {reader.path} lacks (not extracted "
+            "yet, or skipped as unreadable: `pjbench cache verify` lists them); run `pjbench extract` to complete the cache, or "
+            "pass --allow-missing to probe without them"
+        )
+    log.warning(
+        "%s on %s: %s examples left out (--allow-missing): their recordings are not in %s", task.name, dataset.name, counts, reader.path
+    )
+
+
+def run_probe(
+    dataset: Dataset,
+    task: Task,
+    cache_path: Path,
+    cfg: TrainConfig,
+    results_dir: Path,
+    progress: bool = True,
+    allow_missing: bool = False,
+) -> TaskResult:
+    """Train and score ``task``'s probes on one cache; ``allow_missing`` probes the examples whose recordings are
+    cached when some are not (else that is an error)."""
     started = time.perf_counter()
     reader = CacheReader(cache_path)
     try:
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
+        check_coverage(task, dataset, reader, splits, dropped, allow_missing)
         feeder = make_feeder(cfg, reader, splits)
         deterministic_torch()
         seeds = [outcome for _, outcome in train_seeds(task, feeder, splits, cfg, progress=progress)]
@@ -104,6 +142,7 @@ def run_probe(dataset: Dataset, task: Task, cache_path: Path, cfg: TrainConfig, 
         },
         "dataset": dataset_record(dataset),
         "provenance": provenance(dataset, cache_path),
+        "allow_missing": allow_missing,
     }
     result = build_result(
         dataset=dataset.name,

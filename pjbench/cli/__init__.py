@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import prepare, run, show
+from . import cache, prepare, run, show
 from .common import fail, setup_logging
 
 app = typer.Typer(
@@ -85,5 +85,9 @@ for name, command, summary in COMMANDS:
 data_app = typer.Typer(help="Inspect datasets: leakage, shortcuts, missing audio.", no_args_is_help=True, rich_markup_mode=None)
 data_app.command("check", short_help="Leakage and shortcut report of a dataset (text, PNG, missing-audio.csv).")(prepare.data_check)
 app.add_typer(data_app, name="data")
+
+cache_app = typer.Typer(help="Check embedding caches.", no_args_is_help=True, rich_markup_mode=None)
+cache_app.command("verify", short_help="Read every recording of a cache (checksums, finite values); --drop the damaged.")(cache.verify)
+app.add_typer(cache_app, name="cache")
 
 __all__ = ["app"]

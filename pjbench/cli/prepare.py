@@ -110,6 +110,9 @@ def extract(
     labels: LabelsOpt = None,
     split_seed: SplitSeedOpt = 0,
     cache_dir: CacheOpt = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="exit with status 1 if any recording was skipped (the others are cached all the same)")
+    ] = False,
 ) -> None:
     """Embed every recording into an HDF5 cache (resumable: finished recordings are skipped).
 
@@ -135,10 +138,21 @@ def extract(
             f"[yellow]{ds.info['n_missing_audio']} of {ds.info['n_label_rows']} label rows have no audio[/yellow] "
             f"(listed in {report.cache_path.parent / 'missing-audio.csv'})"
         )
+    shown = 20
+    for rec_id, reason in list(report.skipped.items())[:shown]:
+        console.print(f"skipped {rec_id}: {reason}", markup=False, highlight=False)
+    if len(report.skipped) > shown:
+        console.print(f"... and {len(report.skipped) - shown} more skipped (`pjbench cache verify {report.cache_path}` lists them all)")
     console.print(
         f"{report.extracted} extracted, {report.already_done} already cached, {len(report.skipped)} skipped "
-        f"({report.realtime_factor:.0f}x real time) -> [bold]{report.cache_path}[/bold]"
+        f"({report.realtime_factor:.0f}x real time) -> {report.cache_path}",
+        markup=False,
+        highlight=False,
     )
+    if not report.extracted and not report.already_done:
+        fail(f"nothing could be extracted: all {len(report.skipped)} recordings were skipped (reasons above)")
+    if strict and report.skipped:
+        fail(f"--strict: {len(report.skipped)} recording(s) skipped (reasons above); the others are in {report.cache_path}")
 
 
 def data_check(

@@ -93,6 +93,16 @@ def train_config(
     return TrainConfig(head=head, schedule=variant, seeds=tuple(range(seeds)), device=device, **chosen)
 
 
+AllowMissingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing",
+        help="probe the examples whose recordings are cached when some are not (skipped as unreadable, or not extracted "
+        "yet); without it that is an error, since scores on part of a split are not comparable with the board's",
+    ),
+]
+
+
 def probe(
     task: Annotated[
         list[str] | None,
@@ -128,6 +138,7 @@ def probe(
     baselines: Annotated[
         bool, typer.Option("--baselines/--no-baselines", help="also probe the shortcut baseline rows the board lacks for these tasks")
     ] = True,
+    allow_missing: AllowMissingOpt = False,
 ) -> None:
     """Train probes on cached embeddings, select on validation, evaluate the test split once.
 
@@ -154,10 +165,10 @@ def probe(
         for h in heads:
             for t in tasks:
                 cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, dev)
-                result = run_probe(ds, t, cache_path, cfg, results_dir)
+                result = run_probe(ds, t, cache_path, cfg, results_dir, allow_missing=allow_missing)
                 console.print(score_line(f"{t.name} {result.label}", result), markup=False, highlight=False)
         if baselines:  # every board carries its shortcut rows (made once per dataset and task)
-            run_baselines(ds, tasks, seeds, cache_dir or default_cache(), results_dir, only_missing=True)
+            run_baselines(ds, tasks, seeds, cache_dir or default_cache(), results_dir, only_missing=True, allow_missing=allow_missing)
     except EXPECTED as err:
         fail(str(err) + assumed_note(dataset, manifest))
     print_leaderboards(results_dir)
@@ -175,6 +186,7 @@ def baselines(
     split_seed: SplitSeedOpt = 0,
     cache_dir: CacheOpt = None,
     results_dir: ResultsOpt = DEFAULT_RESULTS,
+    allow_missing: AllowMissingOpt = False,
 ) -> None:
     """Probe the shortcut baselines beside the encoders: the recording's length only (duration), its level only
     (loudness: RMS statistics) and, on the synthetic set, the rendering's nuisance draws (soundfont, room).
@@ -186,13 +198,16 @@ def baselines(
 
     try:
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
-        run_baselines(ds, _tasks_for(split_list(task) or ["all"], ds), seeds, cache_dir or default_cache(), results_dir)
+        tasks = _tasks_for(split_list(task) or ["all"], ds)
+        run_baselines(ds, tasks, seeds, cache_dir or default_cache(), results_dir, allow_missing=allow_missing)
     except EXPECTED as err:
         fail(str(err) + assumed_note(dataset, manifest))
     print_leaderboards(results_dir)
 
 
-def run_baselines(ds: Any, tasks: list[Any], seeds: int, cache_root: Path, results_dir: Path, only_missing: bool = False) -> None:
+def run_baselines(
+    ds: Any, tasks: list[Any], seeds: int, cache_root: Path, results_dir: Path, only_missing: bool = False, allow_missing: bool = False
+) -> None:
     """The baseline rows of ``tasks`` (linear head, schedule paper); with ``only_missing``, those not yet on the
     board (what `probe` adds so that every board has them)."""
     from ..benchmark.baselines import applicable, build_caches
@@ -208,7 +223,7 @@ def run_baselines(ds: Any, tasks: list[Any], seeds: int, cache_root: Path, resul
         return
     caches = build_caches(ds, cache_root)
     for name, t in todo:
-        result = run_probe(ds, t, caches[name], cfg, results_dir)
+        result = run_probe(ds, t, caches[name], cfg, results_dir, allow_missing=allow_missing)
         console.print(score_line(f"{name} (baseline) {t.name}", result), markup=False, highlight=False)
 
 
@@ -525,7 +540,11 @@ def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path
     from ..tasks import get_task
 
     ds = _dataset_from(config["dataset"])
-    return run_probe(ds, get_task(config["task"]["name"], ds), _existing(cache or Path(config["cache"]["path"])), train, results_dir)
+    task = get_task(config["task"]["name"], ds)
+    # results from before the coverage check were made on whatever the cache held
+    return run_probe(
+        ds, task, _existing(cache or Path(config["cache"]["path"])), train, results_dir, allow_missing=config.get("allow_missing", True)
+    )
 
 
 def _dataclass_from(cls: Any, values: dict[str, Any]) -> Any:

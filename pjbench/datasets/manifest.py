@@ -24,29 +24,79 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def id_problem(rec_id: str) -> str | None:
+    """Why ``rec_id`` cannot name a recording (in the cache, in result files), or None."""
+    if not rec_id.strip():
+        return "an empty id"
+    if rec_id in (".", ".."):
+        return f"the id {rec_id!r} (a folder name, not a recording's)"
+    if rec_id != rec_id.strip():
+        return f"the id {rec_id!r} begins or ends with a space"
+    if any(ord(c) < 32 or ord(c) == 127 for c in rec_id):
+        return f"the id {rec_id!r} holds a control character"
+    return None
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
+    """The header and each row with the line it starts on."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh, restkey=EXTRA)
+            header = list(reader.fieldnames or [])
+            rows = []
+            line = reader.line_num + 1
+            for row in reader:
+                rows.append((line, row))
+                line = reader.line_num + 1
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at position {err.start}); save the manifest as UTF-8 "
+            "(e.g. `iconv -f latin1 -t utf-8`)"
+        ) from None
+    except csv.Error as err:
+        raise ValueError(f"{path}: not a readable CSV file ({err})") from None
+    return header, rows
+
+
+EXTRA = "__extra_fields__"  # where csv puts the fields beyond the header's
+
+
 def load_manifest(path: Path) -> Dataset:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest {path} not found")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; a manifest needs {', '.join(REQUIRED)} and optionally group")
-        rows = list(reader)
-    if not rows:
+    header, numbered = _read_rows(path)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; a manifest needs {', '.join(REQUIRED)} and optionally group")
+    if not numbered:
         raise ValueError(f"{path}: no rows")
     problems, seen = [], set()
-    for line, row in enumerate(rows, start=2):
-        if row["split"] not in SPLITS:
-            problems.append(f"line {line}: split {row['split']!r} is not one of {SPLITS}")
-        if not row["label"].strip():
+    for line, fields in numbered:
+        if fields.get(EXTRA):
+            problems.append(
+                f"line {line}: {len(header) + len(fields[EXTRA] or [])} fields for {len(header)} columns (a comma in a value? quote it)"
+            )
+            continue
+        if any(fields.get(c) is None for c in REQUIRED):
+            problems.append(f"line {line}: fewer fields than the {len(header)} columns")
+            continue
+        bad_id = id_problem(str(fields["id"]))
+        if bad_id:
+            problems.append(f"line {line}: {bad_id}; ids must be non-empty names of printable characters")
+        if fields["split"] not in SPLITS:
+            problems.append(f"line {line}: split {fields['split']!r} is not one of {SPLITS}")
+        if not str(fields["label"]).strip():
             problems.append(f"line {line}: empty label")
-        if row["id"] in seen:
-            problems.append(f"line {line}: duplicate id {row['id']!r}")
-        seen.add(row["id"])
+        if "\\" in str(fields["path"]):
+            problems.append(f"line {line}: path {fields['path']!r} uses backslashes; write paths with / (they work on every system)")
+        if fields["id"] in seen:
+            problems.append(f"line {line}: duplicate id {fields['id']!r}")
+        seen.add(fields["id"])
     if problems:
-        raise ValueError(f"{path}: " + "; ".join(problems[:10]))
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise ValueError(f"{path}: " + "; ".join(problems[:10]) + more)
+    rows = [{k: str(v) for k, v in fields.items() if k != EXTRA and v is not None} for _, fields in numbered]
 
     labels = [r["label"].strip() for r in rows]
     if all(_is_number(x) for x in labels):

@@ -1,0 +1,152 @@
+"""Nothing lost, nothing silently wrong (issue 17): cache identity, damaged caches, partial coverage, bad manifests,
+a kill before the cache file was flushed, and a training loss that turns NaN. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import h5py
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from pjbench.benchmark.cache import CacheReader, DamagedCacheError, verify
+from pjbench.benchmark.extract import ExtractConfig, cache_path_for, extract
+from pjbench.benchmark.fit import Member, NonFiniteLossError, fit_members
+from pjbench.cli import app
+from pjbench.datasets.manifest import load_manifest
+from pjbench.encoders import load_encoder
+
+runner = CliRunner()
+LEVELS = ("beginner", "advanced", "virtuoso")
+
+
+def _project(tiny, folder: Path) -> Path:
+    """A user's project: the tiny set's audio copied into ``folder``, a manifest.csv beside it."""
+    (folder / "audio").mkdir(parents=True)
+    rows = ["id,path,split,label"]
+    for r in tiny.recordings:
+        shutil.copy2(r.path, folder / "audio" / r.path.name)
+        rows.append(f"{r.id},audio/{r.path.name},{r.split},{LEVELS[int(r.labels['expertise'])]}")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return folder / "manifest.csv"
+
+
+def _probe(manifest: Path, results: Path, cache_dir: Path, *extra: str):
+    args = ["probe", "--manifest", str(manifest), "--head", "linear", "--seeds", "1", "--epochs", "2", "--no-baselines"]
+    return runner.invoke(app, [*args, "--results-dir", str(results), "--cache-dir", str(cache_dir), *extra])
+
+
+def test_two_projects_manifests_of_one_name_get_their_own_caches(tiny, tmp_path):
+    a, b = load_manifest(_project(tiny, tmp_path / "a")), load_manifest(_project(tiny, tmp_path / "b"))
+    assert a.name == b.name == "manifest"
+    enc = load_encoder("mel")
+    assert cache_path_for(a, enc, ExtractConfig(), tmp_path) != cache_path_for(b, enc, ExtractConfig(), tmp_path)
+
+
+def test_probe_refuses_embeddings_of_other_audio_and_extract_embeds_them_anew(tiny, tmp_path):
+    manifest = _project(tiny, tmp_path / "p")
+    cache_dir, results = tmp_path / "cache", tmp_path / "results"
+    assert runner.invoke(app, ["extract", "--manifest", str(manifest), "--cache-dir", str(cache_dir)]).exit_code == 0
+    changed = sorted((tmp_path / "p" / "audio").iterdir())
+    shutil.copy(changed[1], changed[0])  # another recording's audio under the first one's name
+    r = _probe(manifest, results, cache_dir)
+    assert r.exit_code == 1 and "embedded from other audio" in r.output and "pjbench extract" in r.output, r.output
+    r = runner.invoke(app, ["extract", "--manifest", str(manifest), "--cache-dir", str(cache_dir)])
+    assert r.exit_code == 0 and f"\n1 extracted, {len(tiny.recordings) - 1} already cached" in r.output, r.output
+    r = _probe(manifest, results, cache_dir)
+    assert r.exit_code == 0, r.output
+
+
+def test_a_split_with_uncached_recordings_is_refused_unless_allowed(tiny, tmp_path):
+    manifest = _project(tiny, tmp_path / "p")
+    cache_dir, results = tmp_path / "cache", tmp_path / "results"
+    assert runner.invoke(app, ["extract", "--manifest", str(manifest), "--cache-dir", str(cache_dir)]).exit_code == 0
+    cache = next(cache_dir.rglob("mel-*.h5"))
+    test_ids = [r.id for r in tiny.recordings if r.split == "test"]
+    with h5py.File(cache, "r+") as fh:  # as if extraction had stopped before these
+        for rec_id in test_ids[:2]:
+            del fh["recordings"][rec_id]
+    r = _probe(manifest, results, cache_dir)
+    assert r.exit_code == 1 and f"2 of {len(test_ids)} test" in r.output and "--allow-missing" in r.output, r.output
+    r = _probe(manifest, results, cache_dir, "--allow-missing")
+    assert r.exit_code == 0 and "left out" in r.output, r.output
+
+
+def _flip_bytes_inside_an_embedding(cache: Path, rec_id: str) -> None:
+    with h5py.File(cache, "r") as fh:
+        offset = fh["recordings"][rec_id]["emb"].id.get_chunk_info(0).byte_offset
+    with open(cache, "r+b") as raw:
+        raw.seek(offset + 1000)
+        raw.write(b"\x7f\x7f\x13\x37" * 8)
+
+
+def test_a_damaged_cache_is_found_named_and_embedded_again(tiny, tmp_path):
+    recordings = tiny.recordings[:4]
+    ds = type(tiny)("damage-check", recordings, ())
+    report = extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    victim = recordings[2].id
+    _flip_bytes_inside_an_embedding(report.cache_path, victim)
+    reader = CacheReader(report.cache_path)
+    with pytest.raises(DamagedCacheError, match=f"{victim}.*cache verify"):
+        reader.get(victim)
+    reader.get(recordings[0].id)  # the others read as before
+    reader.close()
+    r = runner.invoke(app, ["cache", "verify", str(report.cache_path)])
+    assert r.exit_code == 1 and f"damaged  {victim}" in r.output and "1 damaged" in r.output, r.output
+    r = runner.invoke(app, ["cache", "verify", str(report.cache_path), "--drop"])
+    assert r.exit_code == 0 and "1 removed" in r.output, r.output
+    again = extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    assert (again.extracted, again.already_done) == (1, 3)
+    assert verify(report.cache_path).damaged == {}
+
+
+def test_a_cache_killed_before_its_first_flush_is_moved_aside_and_begun_anew(tiny, tmp_path):
+    ds = type(tiny)("kill-check", tiny.recordings[:2], ())
+    path = cache_path_for(ds, load_encoder("mel"), ExtractConfig(), tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(88))  # the 96 bytes a SIGKILL 3 s into an extraction left
+    r = CacheReader.__new__(CacheReader)
+    with pytest.raises(DamagedCacheError, match="not a readable HDF5 cache"):
+        r.__init__(path)
+    report = extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    assert report.extracted == 2
+    assert len(list(path.parent.glob(f"{path.name}.unreadable-*"))) == 1  # kept, not deleted
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("x1,audio/a.flac,train,A, major", "line 3: 5 fields for 4 columns"),
+        ("x1,audio\\a.flac,train,A", "line 3: path 'audio\\\\a.flac' uses backslashes"),
+        (",audio/a.flac,train,A", "line 3: an empty id"),
+        (".,audio/a.flac,train,A", "line 3: the id '.'"),
+    ],
+)
+def test_manifest_mistakes_are_errors_with_their_line(tmp_path, row, message):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"id,path,split,label\nx0,audio/b.flac,train,B\n{row}\n")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_manifest(manifest)
+
+
+def test_a_latin1_manifest_names_the_file_and_the_encoding(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes("id,path,split,label\nx0,a.flac,train,Étude\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"m\.csv: not UTF-8 text \(byte 0xc9"):
+        load_manifest(manifest)
+
+
+def test_a_loss_that_turns_nan_stops_training_with_one_clear_error():
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    inputs = torch.tensor([[1.0, 2.0], [float("nan"), 0.0]])
+
+    def batch_loss(batch):
+        return model(inputs[batch]).pow(2).mean()
+
+    member = Member(model, optimizer, batch_loss, None, "seed 0")
+    with pytest.raises(NonFiniteLossError, match="seed 0 became nan in epoch 1.*cache verify"):
+        fit_members([member], [0, 1], lambda order, rng: [([i], 1) for i in order], 3, 0, desc="nan-check", progress=False)
