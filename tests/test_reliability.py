@@ -3,6 +3,7 @@ a kill before the cache file was flushed, and a training loss that turns NaN. Ea
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -12,8 +13,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from pjbench.benchmark.cache import CacheReader, DamagedCacheError, verify
-from pjbench.benchmark.extract import ExtractConfig, cache_path_for, extract
+from pjbench.benchmark.cache import CacheBusyError, CacheReader, CacheWriter, DamagedCacheError, verify
+from pjbench.benchmark.extract import ExtractConfig, _Decoded, cache_path_for, extract
 from pjbench.benchmark.fit import Member, NonFiniteLossError, fit_members
 from pjbench.cli import app
 from pjbench.datasets.manifest import load_manifest
@@ -150,3 +151,39 @@ def test_a_loss_that_turns_nan_stops_training_with_one_clear_error():
     member = Member(model, optimizer, batch_loss, None, "seed 0")
     with pytest.raises(NonFiniteLossError, match="seed 0 became nan in epoch 1.*cache verify"):
         fit_members([member], [0, 1], lambda order, rng: [([i], 1) for i in order], 3, 0, desc="nan-check", progress=False)
+
+
+def test_a_cache_being_written_refuses_a_second_writer_and_readers_with_one_line(tiny, tmp_path):
+    ds = type(tiny)("lock-check", tiny.recordings[:2], ())
+    report = extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    reader = CacheReader(report.cache_path)
+    attrs = dict(reader.attrs)
+    with pytest.raises(CacheBusyError, match="another pjbench process is using it"):
+        CacheWriter(report.cache_path, attrs)  # a writer while a probe reads
+    reader.close()
+    holder = CacheWriter(report.cache_path, attrs)
+    try:
+        with pytest.raises(CacheBusyError, match=rf"another pjbench process \(pid {os.getpid()}\) is writing it"):
+            CacheReader(report.cache_path)
+        r = runner.invoke(app, ["cache", "verify", str(report.cache_path)])
+        assert r.exit_code == 1 and "is writing it" in r.output and "Traceback" not in r.output
+        with pytest.raises(CacheBusyError):
+            extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    finally:
+        holder.close()
+    CacheReader(report.cache_path).close()  # free again once the writer is done
+
+
+def test_decoding_workers_never_hold_the_cache_or_its_lock(tiny, tmp_path, monkeypatch):
+    """A forked worker that held the file would keep the lock after its parent was killed."""
+    original = _Decoded.__getitem__
+
+    def checked(self, i):
+        held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.islink(f"/proc/self/fd/{fd}")]
+        held = [p for p in held if ".h5" in p]
+        return {"index": i, "error": f"the worker holds {held}"} if held else original(self, i)
+
+    monkeypatch.setattr(_Decoded, "__getitem__", checked)
+    ds = type(tiny)("worker-check", tiny.recordings[:3], ())
+    report = extract(ds, load_encoder("mel"), ExtractConfig(workers=1), cache_root=tmp_path, progress=False)
+    assert report.skipped == {} and report.extracted == 3

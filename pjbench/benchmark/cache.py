@@ -19,6 +19,7 @@ again what changed, and a probe refuses embeddings of other audio than the datas
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -114,6 +115,15 @@ def verify(path: Path, drop: bool = False) -> VerifyReport:
     """Read every stored recording of a cache (checksums, finite values); with ``drop``, remove the damaged and the
     incomplete ones, so that the next `pjbench extract` embeds them again."""
     report = VerifyReport(path)
+    lock = lock_cache(path, exclusive=drop)
+    try:
+        _verify(path, drop, report)
+    finally:
+        unlock_cache(lock)
+    return report
+
+
+def _verify(path: Path, drop: bool, report: VerifyReport) -> None:
     try:
         fh = h5py.File(path, "r+" if drop else "r")
     except OSError as err:
@@ -135,7 +145,41 @@ def verify(path: Path, drop: bool = False) -> VerifyReport:
             for rec_id in [*report.damaged, *report.incomplete]:
                 del recs[_key(rec_id)]
                 report.dropped += 1
-    return report
+
+
+class CacheBusyError(RuntimeError):
+    """Another process is writing the cache (or reading it while this one would write)."""
+
+
+def lock_cache(path: Path, exclusive: bool) -> int | None:
+    """pjbench's own lock on a cache, beside it (``NAME.h5.lock``; HDF5's locking is often off on network file
+    systems): exclusive for a writer, shared for readers. Returns the lock's file descriptor (close it to release), or
+    None for a reader where no lock file can be made (a read-only folder: nobody can write there either)."""
+    lock_path = path.with_name(f"{path.name}.lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        if exclusive:
+            raise
+        return None
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+        os.close(fd)
+        who = f"another pjbench process (pid {holder}) is writing it" if holder else "another pjbench process is using it"
+        raise CacheBusyError(f"{path}: {who}; wait for it to finish (or stop it), then run this again") from None
+    if exclusive:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def unlock_cache(fd: int | None) -> None:
+    if fd is not None:
+        if os.fstat(fd).st_size:  # a writer's: its pid no longer holds it
+            os.ftruncate(fd, 0)
+        os.close(fd)
 
 
 def _create(path: Path, attrs: dict[str, Any]) -> None:
@@ -151,9 +195,19 @@ def _create(path: Path, attrs: dict[str, Any]) -> None:
 
 
 class CacheWriter:
+    """Writes a cache, holding its exclusive lock until :meth:`close` (a second writer, or a reader, is refused)."""
+
     def __init__(self, path: Path, attrs: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._lock = lock_cache(path, exclusive=True)
+        try:
+            self._open(path, attrs)
+        except BaseException:
+            unlock_cache(self._lock)
+            raise
+
+    def _open(self, path: Path, attrs: dict[str, Any]) -> None:
         if not path.exists():
             _create(path, attrs)
         try:
@@ -215,6 +269,8 @@ class CacheWriter:
 
     def close(self) -> None:
         self.file.close()
+        unlock_cache(self._lock)
+        self._lock = None  # closing twice is harmless
 
 
 class CacheReader:
@@ -224,9 +280,11 @@ class CacheReader:
         if not path.exists():
             raise FileNotFoundError(f"no embedding cache at {path}; run `pjbench extract` first")
         self.path = path
+        self._lock = lock_cache(path, exclusive=False)
         try:
             self.file = h5py.File(path, "r")
         except OSError as err:
+            unlock_cache(self._lock)
             raise DamagedCacheError(
                 f"{path}: not a readable HDF5 cache ({err}); `pjbench extract` moves it aside and starts a new one"
             ) from None
@@ -285,3 +343,5 @@ class CacheReader:
 
     def close(self) -> None:
         self.file.close()
+        unlock_cache(self._lock)
+        self._lock = None  # closing twice is harmless

@@ -226,9 +226,17 @@ def extract(
                 report.audio_seconds += item["duration"]
             pending.clear()
 
+        if cfg.workers:
+            # decoding processes start (fork) with neither the cache nor its lock open, so none of them can hold
+            # either after this process ends
+            writer.close()
+            items = iter(loader)
+            writer = CacheWriter(path, attrs)
+        else:
+            items = iter(loader)
         bar = progress_bar(total=len(todo), desc=f"extract {meta.name}", unit="rec", enabled=progress)
         queued = 0
-        for item in loader:
+        for item in items:
             rec = todo[item["index"]]
             if "error" in item:
                 log.warning("skipping %s", item["error"])
