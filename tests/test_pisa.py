@@ -72,6 +72,30 @@ def test_unpickler_accepts_numpy_only(tmp_path: Path) -> None:
         assert np.array_equal(NumpyOnlyUnpickler(fh).load()[(1, 0)]["frames"], np.arange(3))
 
 
+class _DtypeWithObjectFlags:
+    """The first step of a memory-corruption pickle: a plain 8-byte dtype whose state sets the flags that make numpy
+    treat its bytes as object pointers (allowed names only)."""
+
+    def __reduce__(self):
+        return (np.dtype, ("V8", False, True), (3, "|", None, None, None, 8, 1, 0x3F))
+
+
+def test_unpickler_refuses_object_arrays_and_dtype_state_changes(tmp_path: Path) -> None:
+    crafted = tmp_path / "crafted.pkl"
+    crafted.write_bytes(pickle.dumps({(1, 0): {"frames": _DtypeWithObjectFlags()}}))
+    with pytest.raises(pickle.UnpicklingError, match="changed state for dtype"):
+        load_released(crafted)
+    objects = tmp_path / "objects.pkl"
+    objects.write_bytes(pickle.dumps({(1, 0): {"frames": np.array([1, "a"], dtype=object)}}))
+    with pytest.raises(pickle.UnpicklingError, match="arrays of Python objects"):
+        load_released(objects)
+    for value in (np.arange(6, dtype=np.int16).reshape(2, 3), np.float32(2.5), np.zeros(3, dtype=">f8"), np.array([1.5])):
+        plain = tmp_path / "plain.pkl"
+        plain.write_bytes(pickle.dumps({(1, 0): {"frames": value}}))
+        loaded, expected = load_released(plain)[(1, 0)]["frames"], pickle.loads(plain.read_bytes())[(1, 0)]["frames"]
+        assert np.array_equal(loaded, value) and loaded.dtype == expected.dtype  # what the standard unpickler gives
+
+
 def test_backbones_load_torchvision_layout(tmp_path: Path) -> None:
     torch.manual_seed(0)
     source = ResNet18Audio()

@@ -84,8 +84,20 @@ def samples_of(perf: PisaPerformance, scheme: str) -> list[PisaSample]:
     return [PisaSample(perf.row, j, clip_starts(perf.n_samples, j, scheme), perf.player_level) for j in range(perf.n_samples)]
 
 
-class NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles dicts, lists, numbers, strings and numpy arrays; refuses every other global (a pickle can run code)."""
+def _no_objects(dtype: np.dtype, what: str) -> np.dtype:
+    if dtype.hasobject:
+        raise pickle.UnpicklingError(f"refusing {what} of dtype {dtype}: arrays of Python objects are not accepted")
+    return dtype
+
+
+def _safe_dtype(*args: Any) -> np.dtype:
+    return _no_objects(np.dtype(*args), "a dtype")
+
+
+class NumpyOnlyUnpickler(pickle._Unpickler):  # the Python unpickler: its BUILD step can be checked
+    """Unpickles dicts, lists, numbers, strings and numpy arrays of plain numbers; refuses every other global (a pickle
+    can run code), object dtypes, and dtype states other than the dtype's own (a state that sets a dtype's flags makes
+    numpy read raw bytes as object pointers: memory corruption)."""
 
     _ALLOWED = {
         ("numpy", "ndarray"),
@@ -95,17 +107,36 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
         ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
     }
+    dispatch = dict(pickle._Unpickler.dispatch)
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self._ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are accepted")
+        if (module, name) == ("numpy", "dtype"):
+            return _safe_dtype
         if module == "numpy":
             return getattr(np, name)
         # pickles written by numpy 1 name numpy.core, numpy 2 renamed it numpy._core
         try:
-            return getattr(importlib.import_module("numpy._core.multiarray"), name)
+            found = getattr(importlib.import_module("numpy._core.multiarray"), name)
         except ImportError:
-            return getattr(importlib.import_module("numpy.core.multiarray"), name)
+            found = getattr(importlib.import_module("numpy.core.multiarray"), name)
+        if name == "scalar":
+            return lambda dtype, *rest: found(_no_objects(dtype, "a scalar"), *rest)
+        return found
+
+    def load_build(self) -> None:
+        inst, state = self.stack[-2], self.stack[-1]  # type: ignore[attr-defined]  # the Python unpickler's own
+        if isinstance(inst, np.dtype):
+            own = inst.__reduce__()[2]  # numpy's state for this dtype: only its byte order may differ (big-endian data)
+            same = isinstance(state, tuple) and len(state) == len(own) and state[0] == own[0] and state[2:] == own[2:]
+            if not same or state[1] not in ("<", ">", "|", "="):
+                raise pickle.UnpicklingError(f"refusing a changed state for dtype {inst}: {state!r}")
+        if isinstance(inst, np.ndarray) and isinstance(state, tuple) and len(state) > 2 and isinstance(state[2], np.dtype):
+            _no_objects(state[2], "an array")
+        pickle._Unpickler.load_build(self)  # type: ignore[attr-defined]
+
+    dispatch[pickle.BUILD[0]] = load_build  # type: ignore[assignment]
 
 
 def load_released(path: Path) -> dict[tuple[int, int], dict[str, Any]]:
