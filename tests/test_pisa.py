@@ -23,6 +23,7 @@ from pjbench.datasets.pisa import (
     NumpyOnlyUnpickler,
     load_released,
     read_annotations,
+    read_spreadsheet,
     read_tsv,
     samples_of,
 )
@@ -94,6 +95,35 @@ def test_unpickler_refuses_object_arrays_and_dtype_state_changes(tmp_path: Path)
         plain.write_bytes(pickle.dumps({(1, 0): {"frames": value}}))
         loaded, expected = load_released(plain)[(1, 0)]["frames"], pickle.loads(plain.read_bytes())[(1, 0)]["frames"]
         assert np.array_equal(loaded, value) and loaded.dtype == expected.dtype  # what the standard unpickler gives
+
+
+def test_a_billion_laughs_spreadsheet_is_refused_with_its_name(tmp_path: Path) -> None:
+    import zipfile
+
+    import openpyxl
+
+    from pjbench.datasets.labelfiles import LabelFileError
+
+    plain = tmp_path / "plain.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["youtube link", "level_player"])
+    book.save(plain)
+    laughs = (
+        '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{k + 1} "{("&lol" + (str(k) if k else "") + ";") * 10}">' for k in range(9))
+        + "]>"
+    )
+    crafted = tmp_path / "laughs.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(crafted, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"):  # wherever the text sits
+                text = data.decode().replace("youtube link", "&lol9;")
+                head, decl, rest = text.partition("?>") if text.startswith("<?xml") else ("", "", text)
+                data = (head + decl + laughs + rest).encode()
+            dst.writestr(item, data)
+    with pytest.raises(LabelFileError, match=r"laughs\.xlsx: not a readable \.xlsx annotation sheet \(EntitiesForbidden"):
+        read_spreadsheet(crafted)
 
 
 def test_backbones_load_torchvision_layout(tmp_path: Path) -> None:

@@ -186,18 +186,36 @@ def _performance(row: int, r: dict[str, Any], where: str, split: str = "") -> Pi
 
 
 def read_spreadsheet(path: Path) -> list[PisaPerformance]:
-    import openpyxl
+    """The annotation rows of PISA's .xlsx, parsed without entity expansion (openpyxl through defusedxml)."""
+    import zipfile
+    from xml.etree.ElementTree import ParseError
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    rows = book.worksheets[0].iter_rows(values_only=True)
-    header = [str(c).strip() if c is not None else "" for c in next(rows)]
-    out = []
-    for k, values in enumerate(rows, start=1):
-        record = dict(zip(header, values))
-        if record.get("youtube link") in (None, ""):
-            break  # the sheet's used range runs past the data
-        out.append(_performance(k, record, f"{path}:{k + 1}"))
-    book.close()
+    import openpyxl
+    import openpyxl.xml
+
+    if not openpyxl.xml.DEFUSEDXML:
+        raise LabelFileError(f"{path}: refusing to parse a spreadsheet without defusedxml (pip install defusedxml)")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            header = [str(c).strip() if c is not None else "" for c in next(rows)]
+            out = []
+            for k, values in enumerate(rows, start=1):
+                record = dict(zip(header, values))
+                if record.get("youtube link") in (None, ""):
+                    break  # the sheet's used range runs past the data
+                out.append(_performance(k, record, f"{path}:{k + 1}"))
+        finally:
+            book.close()
+    except LabelFileError:
+        raise
+    except (ParseError, ValueError, KeyError, StopIteration, zipfile.BadZipFile, OSError) as err:
+        # defusedxml's refusals (entities, external references) are ValueErrors; openpyxl wraps them: name the first cause
+        cause: BaseException = err
+        while cause.__cause__ is not None or cause.__context__ is not None:
+            cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+        raise LabelFileError(f"{path}: not a readable .xlsx annotation sheet ({type(cause).__name__}: {cause})") from None
     return out
 
 
