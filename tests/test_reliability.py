@@ -187,3 +187,14 @@ def test_decoding_workers_never_hold_the_cache_or_its_lock(tiny, tmp_path, monke
     ds = type(tiny)("worker-check", tiny.recordings[:3], ())
     report = extract(ds, load_encoder("mel"), ExtractConfig(workers=1), cache_root=tmp_path, progress=False)
     assert report.skipped == {} and report.extracted == 3
+
+
+def test_an_unwritable_results_folder_fails_before_any_training(tiny, tiny_mel_cache, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    trained = []
+    monkeypatch.setattr("pjbench.benchmark.probe.train_seeds", lambda *a, **k: trained.append(1) or [])
+    args = ["probe", "-d", "synthetic-tiny", "-t", "expertise-3way", "--head", "linear", "--seeds", "1", "--no-baselines"]
+    r = runner.invoke(app, [*args, "--results-dir", str(blocker / "results")])
+    assert r.exit_code == 1 and "results cannot be written there" in r.output and "Traceback" not in r.output, r.output
+    assert trained == []

@@ -109,6 +109,7 @@ def run_probe(
     """Train and score ``task``'s probes on one cache; ``allow_missing`` probes the examples whose recordings are
     cached when some are not (else that is an error)."""
     started = time.perf_counter()
+    check_writable(results_dir)  # before the training, not after it
     reader = CacheReader(cache_path)
     try:
         splits, dropped = split_examples(task, dataset, set(reader.ids()))

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,12 +28,20 @@ def is_reference(results_dir: Path) -> bool:
 
 
 def check_writable(results_dir: Path) -> None:
+    """Refuse the committed reference results, and a folder that cannot be written (checked before any training, so
+    that no finished work is lost to it)."""
     if is_reference(results_dir) and os.environ.get(UPDATE_REFERENCE_ENV) != "1":
         raise ValueError(
             f"{results_dir} holds pjbench's committed reference results, which runs do not overwrite: write yours elsewhere "
             f"(--results-dir DIR or $PJBENCH_RESULTS; the default is ./pjbench-results). Maintainers regenerate them with "
             f"{UPDATE_REFERENCE_ENV}=1."
         )
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=results_dir):
+            pass
+    except OSError as err:
+        raise ValueError(f"{results_dir}: results cannot be written there ({err.strerror or err}); choose another --results-dir") from None
 
 
 @dataclass
