@@ -61,6 +61,21 @@ def test_probe_refuses_embeddings_of_other_audio_and_extract_embeds_them_anew(ti
     assert r.exit_code == 0, r.output
 
 
+def test_a_dataset_moved_with_its_file_times_keeps_its_cache(tiny, tmp_path):
+    manifest = _project(tiny, tmp_path / "p")
+    cache_dir = tmp_path / "cache"
+    assert runner.invoke(app, ["extract", "--manifest", str(manifest), "--cache-dir", str(cache_dir)]).exit_code == 0
+    reader = CacheReader(next(cache_dir.rglob("mel-*.h5")))
+    moved = tmp_path / "moved"
+    shutil.copytree(tmp_path / "p", moved)  # copy2 keeps the files' times, as rsync -a does
+    dataset = load_manifest(moved / "manifest.csv")
+    assert reader.stale(dataset.recordings) == {}
+    first = dataset.recordings[0]
+    os.utime(first.path, (1.0, 1.0))
+    assert list(reader.stale(dataset.recordings)) == [first.id]
+    reader.close()
+
+
 def test_a_split_with_uncached_recordings_is_refused_unless_allowed(tiny, tmp_path):
     manifest = _project(tiny, tmp_path / "p")
     cache_dir, results = tmp_path / "cache", tmp_path / "results"

@@ -68,14 +68,15 @@ class Source:
         return cls(str(path.resolve()), st.st_size, st.st_mtime)
 
     def differs(self, attrs: Any) -> str | None:
-        """Why a cached recording's stored source is not this one (None: the same). Caches written before the path
-        was stored are checked on size and time only."""
+        """Why a cached recording's stored source is not this one (None: the same). The same size and modification
+        time count as the same audio wherever it now lives (a dataset moved, or copied with its times, as `rsync -a`
+        does), so a cache extracted on another machine serves there too."""
+        if attrs.get("source_size") == self.size and attrs.get("source_mtime") == self.mtime:
+            return None
         stored_path = attrs.get("source_path")
         if stored_path is not None and str(stored_path) != self.path:
-            return f"embedded from {stored_path}, the dataset now has {self.path}"
-        if attrs.get("source_size") != self.size or attrs.get("source_mtime") != self.mtime:
-            return f"{self.path} changed since it was embedded (size or modification time)"
-        return None
+            return f"embedded from {stored_path}, the dataset now has {self.path} (another size or time)"
+        return f"{self.path} changed since it was embedded (size or modification time)"
 
 
 @dataclass(frozen=True)
