@@ -17,6 +17,7 @@ from pjbench.benchmark.cache import CacheBusyError, CacheReader, CacheWriter, Da
 from pjbench.benchmark.extract import ExtractConfig, _Decoded, cache_path_for, extract
 from pjbench.benchmark.fit import Member, NonFiniteLossError, fit_members
 from pjbench.cli import app
+from pjbench.datasets.base import Recording
 from pjbench.datasets.manifest import load_manifest
 from pjbench.encoders import load_encoder
 
@@ -213,3 +214,15 @@ def test_an_unwritable_results_folder_fails_before_any_training(tiny, tiny_mel_c
     r = runner.invoke(app, [*args, "--results-dir", str(blocker / "results")])
     assert r.exit_code == 1 and "results cannot be written there" in r.output and "Traceback" not in r.output, r.output
     assert trained == []
+
+
+def test_a_folder_or_a_broken_link_is_skipped_with_the_right_reason(tiny, tmp_path):
+    (tmp_path / "folder.flac").mkdir()
+    (tmp_path / "loop.flac").symlink_to(tmp_path / "loop.flac")
+    (tmp_path / "dangling.flac").symlink_to(tmp_path / "gone.flac")
+    recs = [tiny.recordings[0]] + [Recording(p.split(".")[0], tmp_path / p, "train") for p in ("folder.flac", "loop.flac", "dangling.flac")]
+    report = extract(type(tiny)("reason-check", recs, ()), load_encoder("mel"), ExtractConfig(), cache_root=tmp_path, progress=False)
+    assert report.extracted == 1
+    assert "a folder, not an audio file" in report.skipped["folder"]
+    assert "a symbolic link that loops" in report.skipped["loop"]
+    assert "gone.flac, which does not exist" in report.skipped["dangling"]

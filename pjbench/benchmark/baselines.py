@@ -24,6 +24,7 @@ from ..audio import AudioError, load_audio
 from ..datasets.base import Dataset, Recording
 from ..progress import progress_bar
 from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
+from .extract import why_not_a_file
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def build_caches(dataset: Dataset, cache_root: Path, progress: bool = True) -> d
         for rec in progress_bar(dataset.recordings, desc="baselines", unit="rec", enabled=progress):
             if not rec.path.is_file():
                 for w in writers.values():
-                    w.skip(rec.id, f"{rec.path}: file not found")
+                    w.skip(rec.id, f"{rec.path}: {why_not_a_file(rec.path)}")
                 continue
             source = Source.of(rec.path)
             todo = [b for b in chosen if not writers[b.name].complete(rec.id, source)]

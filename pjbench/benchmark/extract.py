@@ -9,6 +9,7 @@ recorded in the cache as skipped, never zero-filled.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import logging
 import time
@@ -76,6 +77,24 @@ def cache_config(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig) -> dict
         "layer": cfg.layer,
         "pool": cfg.pool,
     }
+
+
+def why_not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as an audio file, in the user's terms."""
+    if path.is_dir():
+        return "a folder, not an audio file"
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python 3.11's word for a loop; later versions raise ELOOP
+            return "a symbolic link that loops"
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                return "a symbolic link that loops"
+            return f"a symbolic link to {path.readlink()}, which does not exist"
+    if not path.parent.is_dir():
+        return f"file not found (no folder {path.parent})"
+    return "file not found"
 
 
 def cache_path_for(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig, root: Path | None = None) -> Path:
@@ -179,7 +198,7 @@ def extract(
         todo = []
         for rec in dataset.recordings:
             if not rec.path.is_file():
-                reason = f"{rec.path}: file not found"
+                reason = f"{rec.path}: {why_not_a_file(rec.path)}"
                 report.skipped[rec.id] = reason
                 writer.skip(rec.id, reason)
                 continue
