@@ -90,16 +90,16 @@ class DamagedCacheError(ValueError):
     """Stored embeddings that cannot be trusted: a checksum mismatch, unreadable chunks or non-finite values."""
 
 
-def damage(group: h5py.Group) -> str | None:
-    """Why a stored recording cannot be trusted, or None: HDF5 verifies each chunk's checksum as it reads (caches
-    written before checksums were stored are checked for non-finite values only)."""
+def checked_read(group: h5py.Group) -> tuple[np.ndarray | None, str | None]:
+    """A stored recording's embeddings, or why they cannot be trusted: HDF5 verifies each chunk's checksum as it
+    reads (caches written before checksums were stored are checked for non-finite values only)."""
     try:
         data = group["emb"][()]
     except (OSError, KeyError) as err:
-        return f"unreadable: {err}"
+        return None, f"unreadable: {err}"
     if not np.all(np.isfinite(data)):
-        return "NaN or infinite values"
-    return None
+        return None, "NaN or infinite values"
+    return data, None
 
 
 @dataclass
@@ -137,7 +137,7 @@ def _verify(path: Path, drop: bool, report: VerifyReport) -> None:
                 report.incomplete.append(unquote(key))
                 continue
             report.checked += 1
-            why = damage(group)
+            _, why = checked_read(group)
             if why is not None:
                 report.damaged[unquote(key)] = why
         if "skipped" in fh:
@@ -313,10 +313,9 @@ class CacheReader:
         file, or the same file changed since)."""
         out = {}
         for rec in recordings:
-            key = _key(rec.id)
-            if key in self._recs and self._recs[key].attrs.get("complete", False):
+            if rec.id in self:
                 try:
-                    why = Source.of(rec.path).differs(self._recs[key].attrs)
+                    why = Source.of(rec.path).differs(self._recs[_key(rec.id)].attrs)
                 except OSError as err:
                     why = f"{rec.path}: {err.strerror or err}"
                 if why:
@@ -326,13 +325,13 @@ class CacheReader:
     def get(self, rec_id: str) -> CachedRecording:
         """A recording's embeddings; a damaged one (checksum or non-finite values) is an error naming the remedy."""
         group = self._recs[_key(rec_id)]
-        why = damage(group)
-        if why is not None:
+        data, why = checked_read(group)  # read once: checked, then returned
+        if data is None:
             raise DamagedCacheError(
                 f"{self.path}: recording {rec_id!r} is damaged ({why}); `pjbench cache verify {self.path} --drop` removes the "
                 "damaged recordings, and `pjbench extract` then embeds them again"
             )
-        return CachedRecording(group["emb"][()], int(group.attrs["n_segments"]), float(group.attrs["last_segment_seconds"]))
+        return CachedRecording(data, int(group.attrs["n_segments"]), float(group.attrs["last_segment_seconds"]))
 
     @property
     def frame_rate(self) -> float:
