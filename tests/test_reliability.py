@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
+import soundfile as sf
 import torch
 from typer.testing import CliRunner
 
+from pjbench.audio import AudioError, load_audio
+from pjbench.benchmark import cache as cache_module
 from pjbench.benchmark.cache import CacheBusyError, CacheReader, CacheWriter, DamagedCacheError, verify
-from pjbench.benchmark.extract import ExtractConfig, _Decoded, cache_path_for, extract
+from pjbench.benchmark.extract import ExtractConfig, _Decoded, cache_path_for, extract, kept_samples
 from pjbench.benchmark.fit import Member, NonFiniteLossError, fit_members
+from pjbench.benchmark.results import TaskResult
+from pjbench.benchmark.segments import SegmentConfig
 from pjbench.cli import app
 from pjbench.datasets.base import Recording
 from pjbench.datasets.manifest import load_manifest
 from pjbench.encoders import load_encoder
+from pjbench.hashing import file_sha256
 
 runner = CliRunner()
 LEVELS = ("beginner", "advanced", "virtuoso")
@@ -226,3 +236,121 @@ def test_a_folder_or_a_broken_link_is_skipped_with_the_right_reason(tiny, tmp_pa
     assert "a folder, not an audio file" in report.skipped["folder"]
     assert "a symbolic link that loops" in report.skipped["loop"]
     assert "gone.flac, which does not exist" in report.skipped["dangling"]
+
+
+def _namespace_works() -> bool:
+    """Whether this machine lets a test mount a small or read-only file system in its own namespace (unshare)."""
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+needs_namespace = pytest.mark.skipif(not _namespace_works(), reason="needs `unshare -rm` (a user namespace) for a real small disk")
+
+
+def _pjbench_in_namespace(setup: str, *args: str) -> subprocess.CompletedProcess:
+    """`pjbench ARGS` after ``setup`` (mounts) in a private mount namespace."""
+    command = f"{setup} && {shlex.quote(sys.executable)} -m pjbench {' '.join(shlex.quote(a) for a in args)}"
+    return subprocess.run(["unshare", "-rm", "bash", "-c", command], capture_output=True, text=True, timeout=300, env=os.environ)
+
+
+def test_a_full_disk_ends_with_one_line_and_keeps_the_finished_recordings(tiny, tmp_path, monkeypatch):
+    free = iter([10**12, 10**12])  # room for two recordings, then none
+    monkeypatch.setattr(cache_module, "free_bytes", lambda folder: next(free, 0))
+    args = ["extract", "--dataset", str(tiny.root), "--cache-dir", str(tmp_path)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1 and "disk full while writing" in r.output and "rerun to resume" in r.output, r.output
+    assert "Traceback" not in r.output
+    cache = next(tmp_path.rglob("mel-*.h5"))
+    assert verify(cache).checked == 2 and verify(cache).damaged == {}
+    monkeypatch.undo()
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and f"{len(tiny.recordings) - 2} extracted, 2 already cached" in r.output, r.output
+
+
+@needs_namespace
+def test_a_real_full_disk_is_one_line_not_a_crash_even_when_a_write_fails(tiny, tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    setup = f"mount -t tmpfs -o size=9m tmpfs {disk}"
+    # the check before each write keeps HDF5 from failing (its next flush would crash the interpreter)
+    r = _pjbench_in_namespace(setup, "extract", "--dataset", str(tiny.root), "--cache-dir", str(disk))
+    assert r.returncode == 1 and "disk full while writing" in r.stderr and "Traceback" not in r.stderr, r.stderr[-3000:]
+    # without the check (another process filled the disk between check and write): still one line, exit 1
+    script = (
+        "import sys, pjbench.benchmark.cache as c; c.SPACE_RESERVE = 0; c.free_bytes = lambda folder: 10**12; "
+        "from pjbench.cli import app; sys.argv = ['pjbench', *sys.argv[1:]]; app()"
+    )
+    command = f"{setup} && {shlex.quote(sys.executable)} -c {shlex.quote(script)} extract --dataset {tiny.root} --cache-dir {disk}"
+    r = subprocess.run(["unshare", "-rm", "bash", "-c", command], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "disk full while writing" in r.stderr and "a write failed for want of space" in r.stderr, r.stderr[-3000:]
+
+
+@needs_namespace
+def test_a_read_only_cache_serves_when_everything_is_cached(tiny, tmp_path):
+    cache_dir = tmp_path / "cache"
+    args = ["extract", "--dataset", str(tiny.root), "--cache-dir", str(cache_dir)]
+    assert runner.invoke(app, args).exit_code == 0
+    read_only = f"mount --bind {cache_dir} {cache_dir} && mount -o remount,bind,ro {cache_dir}"
+    r = _pjbench_in_namespace(read_only, *args)
+    assert r.returncode == 0 and f"0 extracted, {len(tiny.recordings)} already cached" in r.stdout, r.stdout + r.stderr
+    first = tiny.recordings[0].path
+    os.utime(first, (first.stat().st_atime, first.stat().st_mtime + 5))  # one recording changed: it must be written
+    try:
+        r = _pjbench_in_namespace(read_only, *args)
+    finally:
+        os.utime(first, (first.stat().st_atime, first.stat().st_mtime - 5))
+    assert r.returncode == 1 and "read-only" in r.stderr and "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert not list(cache_dir.rglob("*.unreadable-*"))  # never taken for a damaged cache
+
+
+def test_a_truncated_file_is_skipped_as_truncated(tmp_path):
+    rate = 22050
+    tone = (0.1 * np.sin(np.arange(rate * 20) * 0.05)).astype(np.float32)
+    for suffix in ("flac", "wav"):
+        whole = tmp_path / f"whole.{suffix}"
+        sf.write(whole, tone, rate)
+        cut = tmp_path / f"cut.{suffix}"
+        cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 10])  # a copy cut short
+        with pytest.raises(AudioError, match=r"truncated"):
+            load_audio(cut, rate)
+        assert len(load_audio(cut, rate, max_samples=rate)) == rate  # the part kept is whole: usable
+
+
+@pytest.mark.parametrize("target", [44100, 24000, 16000])
+def test_decoding_only_the_kept_part_gives_the_same_samples(tmp_path, target):
+    path = tmp_path / "long.flac"
+    sf.write(path, (0.1 * np.random.default_rng(0).standard_normal(44100 * 25)).astype(np.float32), 44100)
+    kept = kept_samples(SegmentConfig(seconds=10.0, max_segments=2), target)
+    assert kept == 20 * target
+    np.testing.assert_array_equal(load_audio(path, target, kept), load_audio(path, target)[:kept])
+    item = _Decoded([Recording("long", path, "train", {})], target, SegmentConfig(seconds=10.0, max_segments=2))[0]
+    assert item["segments"].shape == (2, 10 * target) and item["seconds"] == 20.0 and abs(item["duration"] - 25.0) < 1e-6
+
+
+def test_results_carry_their_run_and_the_board_marks_a_row_of_mixed_configurations(tiny, tiny_mel_cache, tmp_path):
+    results = tmp_path / "results"
+    args = ["probe", "--dataset", str(tiny.root), "--head", "linear", "--no-baselines", "--results-dir", str(results)]
+    args += ["--cache", str(tiny_mel_cache), "--epochs", "2"]
+    r = runner.invoke(app, [*args, "--task", "expertise-2way,difficulty-3way", "--seeds", "1"])
+    assert r.exit_code == 0, r.output
+    files = sorted((results / tiny.name / "mel").glob("*.json"))
+    first = [TaskResult.load(f) for f in files]
+    assert len(first) == 2 and first[0].run_id and first[0].run_id == first[1].run_id  # one command, one run
+    board = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
+    assert "‡" not in board.output, board.output
+    # a second command on one of the tasks, with other settings (as a run killed after its first task leaves it)
+    r = runner.invoke(app, [*args, "--task", "expertise-2way", "--seeds", "2"])
+    assert r.exit_code == 0, r.output
+    again = TaskResult.load(next(f for f in files if f.name.startswith("expertise-2way")))
+    assert again.run_id != first[0].run_id
+    board = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
+    assert re.search(r"\| 1-2 ‡ \|", board.output) and "differ in train.seeds" in board.output, board.output
+    assert again.run_id in board.output and first[0].run_id in board.output
+    # the plot is written with its JSON and known by its hash; a plot from elsewhere is named
+    png = files[0].with_suffix(".png")
+    assert TaskResult.load(files[0]).plot["sha256"] == file_sha256(png)
+    shutil.copy(files[1].with_suffix(".png"), png)
+    board = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
+    assert "plots that do not belong to their results" in board.output and files[0].stem in board.output, board.output

@@ -19,6 +19,7 @@ again what changed, and a probe refuses embeddings of other audio than the datas
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -148,6 +149,34 @@ def _verify(path: Path, drop: bool, report: VerifyReport) -> None:
                 report.dropped += 1
 
 
+class DiskFullError(RuntimeError):
+    """No room left for the next recording. Checked before each write, because HDF5 does not survive a write that
+    fails for want of space (its next flush crashes the process); ``unsafe`` when a write failed all the same (another
+    process filled the disk, or a quota), and then the file must not be flushed or closed again."""
+
+    def __init__(self, message: str, unsafe: bool = False) -> None:
+        super().__init__(message)
+        self.unsafe = unsafe
+
+
+SPACE_RESERVE = 8 * 2**20  # bytes left free after a recording: the cache's metadata and its closing need some
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes this process may still write on ``folder``'s file system."""
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize
+
+
+def _no_room(err: BaseException) -> bool:
+    """Whether an HDF5 error was a write refused for want of space (h5py reports errno in the text only, at times)."""
+    if isinstance(err, OSError) and err.errno in _NO_ROOM:
+        return True
+    text = str(err)
+    return any(f"errno = {code}," in text for code in _NO_ROOM) or "No space left on device" in text
+
+
 class CacheBusyError(RuntimeError):
     """Another process is writing the cache (or reading it while this one would write)."""
 
@@ -201,6 +230,11 @@ class CacheWriter:
     def __init__(self, path: Path, attrs: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise PermissionError(
+                f"{path}: the cache {'is' if path.exists() else 'folder is'} read-only, and recordings remain to be embedded; "
+                "make it writable, or extract into another --cache-dir"
+            )
         self._lock = lock_cache(path, exclusive=True)
         try:
             self._open(path, attrs)
@@ -228,6 +262,8 @@ class CacheWriter:
             self.file.attrs[k] = v
         self.recs = self.file.require_group("recordings")
         self.skipped = self.file.require_group("skipped")
+        self._unsafe = False
+        self.written = 0
         for key in list(self.recs):  # leftovers of an interrupted run
             if not self.recs[key].attrs.get("complete", False):
                 del self.recs[key]
@@ -241,14 +277,41 @@ class CacheWriter:
         return bool(attrs.get("complete", False)) and source.differs(attrs) is None
 
     def write(self, rec_id: str, embeddings: np.ndarray, last_segment_seconds: float, source: Source, duration: float) -> None:
+        data = embeddings.astype(np.float16)
+        self._check_room(rec_id, data.nbytes)
+        try:
+            self._write(rec_id, data, last_segment_seconds, source, duration)
+        except (OSError, RuntimeError) as err:
+            if not _no_room(err):
+                raise
+            self._unsafe = True
+            raise DiskFullError(self._full_message(rec_id, "a write failed for want of space"), unsafe=True) from None
+        self.written += 1
+
+    def _check_room(self, rec_id: str, nbytes: int) -> None:
+        need = nbytes + nbytes // 16 + 2**16  # the data, its checksums and index, the recording's group
+        free = free_bytes(self.path.parent)
+        if free < need + SPACE_RESERVE:
+            mib = 2**20
+            raise DiskFullError(
+                self._full_message(rec_id, f"{free / mib:.1f} MiB free, it needs {need / mib:.1f} MiB and {SPACE_RESERVE // mib} MiB spare")
+            )
+
+    def _full_message(self, rec_id: str, why: str) -> str:
+        return (
+            f"disk full while writing {self.path} (recording {rec_id!r}: {why}); the {self.written} recording(s) finished in "
+            "this run are kept: free space (or choose --cache-dir elsewhere) and rerun to resume"
+        )
+
+    def _write(self, rec_id: str, data: np.ndarray, last_segment_seconds: float, source: Source, duration: float) -> None:
         key = _key(rec_id)
         if key in self.recs:
             del self.recs[key]
         if key in self.skipped:
             del self.skipped[key]
-        data = embeddings.astype(np.float16)
         group = self.recs.create_group(key)
-        group.create_dataset("emb", data=data, chunks=(1, *data.shape[1:]), fletcher32=True)
+        dataset = group.create_dataset("emb", data=data, chunks=(1, *data.shape[1:]), fletcher32=True)
+        dataset.flush()  # its chunks written here, where a failure raises (when freed, HDF5's error would only be printed)
         group.attrs.update(
             n_segments=data.shape[0],
             last_segment_seconds=last_segment_seconds,
@@ -262,14 +325,21 @@ class CacheWriter:
         self.file.flush()
 
     def skip(self, rec_id: str, reason: str) -> None:
-        key = _key(rec_id)
-        if key in self.skipped:
-            del self.skipped[key]
-        self.skipped.create_group(key).attrs["reason"] = reason
-        self.file.flush()
+        try:
+            key = _key(rec_id)
+            if key in self.skipped:
+                del self.skipped[key]
+            self.skipped.create_group(key).attrs["reason"] = reason
+            self.file.flush()
+        except (OSError, RuntimeError) as err:
+            if not _no_room(err):
+                raise
+            self._unsafe = True
+            raise DiskFullError(self._full_message(rec_id, "a write failed for want of space"), unsafe=True) from None
 
     def close(self) -> None:
-        self.file.close()
+        if not getattr(self, "_unsafe", False):  # after a failed write HDF5 crashes on the next flush: never close it
+            self.file.close()
         unlock_cache(self._lock)
         self._lock = None  # closing twice is harmless
 

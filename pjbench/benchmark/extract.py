@@ -24,12 +24,12 @@ from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
 from .. import __version__
-from ..audio import AudioError, load_audio
+from ..audio import AudioError, load_audio, probe_audio
 from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder
 from ..paths import cache_dir
 from ..progress import progress_bar
-from .cache import CacheWriter, Source, cache_key, dataset_identity
+from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
 from .segments import SegmentConfig, SilentError, TooShortError, segment
 
 log = logging.getLogger(__name__)
@@ -111,12 +111,21 @@ class _Decoded(TorchDataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         rec = self.recordings[i]
+        kept = kept_samples(self.seg_cfg, self.sample_rate)
         try:
-            audio = load_audio(rec.path, self.sample_rate)
+            audio = load_audio(rec.path, self.sample_rate, kept)  # a long file's uncut rest is never decoded
             segs = segment(audio, self.sample_rate, self.seg_cfg)
+            # the recording's whole length, from the header where only its head was decoded
+            duration = probe_audio(rec.path).duration if len(audio) == kept else len(audio) / self.sample_rate
         except (AudioError, TooShortError, SilentError) as err:
             return {"index": i, "error": f"{rec.path}: {err}" if not str(err).startswith(str(rec.path)) else str(err)}
-        return {"index": i, "segments": torch.from_numpy(segs.audio), "last": segs.last_seconds, "duration": len(audio) / self.sample_rate}
+        seconds = len(audio) / self.sample_rate
+        return {"index": i, "segments": torch.from_numpy(segs.audio), "last": segs.last_seconds, "duration": duration, "seconds": seconds}
+
+
+def kept_samples(cfg: SegmentConfig, sample_rate: int) -> int | None:
+    """The samples the segments can use at most (None: all)."""
+    return None if cfg.max_segments is None else cfg.max_segments * int(round(cfg.seconds * sample_rate))
 
 
 def layer_index(layer: str, n_layers: int) -> int | None:
@@ -192,6 +201,8 @@ def extract(
     }
     report = ExtractReport(cache_path=path)
     write_missing_report(dataset, path.parent)
+    if all_cached(path, dataset, cache_key(conf), report):
+        return report  # nothing to write: the cache is only read (it may be read-only)
     writer = CacheWriter(path, attrs)
     start = time.perf_counter()
     try:
@@ -242,7 +253,7 @@ def extract(
                     continue
                 writer.write(rec.id, part, item["last"], Source.of(rec.path), duration=item["duration"])
                 report.extracted += 1
-                report.audio_seconds += item["duration"]
+                report.audio_seconds += item["seconds"]  # the audio embedded, for the speed
             pending.clear()
 
         if cfg.workers:
@@ -278,6 +289,35 @@ def extract(
     if report.skipped:
         log.warning("%d recordings skipped; reasons are stored in %s under /skipped", len(report.skipped), path)
     return report
+
+
+def all_cached(path: Path, dataset: Dataset, config_hash: str, report: ExtractReport) -> bool:
+    """Whether the cache at ``path`` holds every recording of ``dataset`` from its current audio and every missing
+    file's skip already (filling ``report``); found by reading alone, so that a read-only cache serves."""
+    if not path.exists():
+        return False
+    try:
+        reader = CacheReader(path)
+    except (OSError, ValueError):
+        return False  # unreadable: the writer moves it aside
+    try:
+        if reader.attrs.get("config_hash") != config_hash:
+            return False
+        skipped = reader.skipped()
+        done, missing = 0, {}
+        for rec in dataset.recordings:
+            if not rec.path.is_file():
+                missing[rec.id] = f"{rec.path}: {why_not_a_file(rec.path)}"
+                if skipped.get(rec.id) != missing[rec.id]:
+                    return False
+            elif rec.id in reader and not reader.stale([rec]):
+                done += 1
+            else:
+                return False
+    finally:
+        reader.close()
+    report.already_done, report.skipped = done, missing
+    return True
 
 
 def write_missing_report(dataset: Dataset, folder: Path) -> Path | None:

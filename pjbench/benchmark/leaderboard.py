@@ -10,6 +10,7 @@ the head comparison (on validation, under one schedule).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -19,16 +20,20 @@ from ..heads import HEADS, SCHEDULES
 from . import compare
 from .baselines import is_baseline
 from .published import reference_rows, selected_on_test
-from .results import UPDATE_REFERENCE_ENV, TaskResult, is_reference
+from .results import UPDATE_REFERENCE_ENV, TaskResult, is_reference, plot_problem
 
 UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
 NEAR_CHANCE = " °"
 BEST = " ★"
+MIXED = " ‡"
 LEGEND = {
     NEAR_CHANCE: "° the 95% interval reaches the chance level: not clearly above chance.",
     BEST: "★ the best row of its column, or tied with it: the paired bootstrap (test groups and seeds, 95%, Holm over the column) "
     "cannot tell them apart.",
+    MIXED: "‡ the row's results were made under differing configurations (named below): its columns are not like for like.",
 }
+# what may differ between one row's results by design: per-task settings, where files lie, the task itself
+PER_TASK = ("train.lr", "train.batch_size", "train.device", "cache.path", "task.", "provenance.", "hash", "dataset.")
 
 
 def columns() -> tuple[tuple[str, str], ...]:
@@ -138,6 +143,37 @@ def _scored(result: TaskResult, results_dir: Path, split: str, cache: dict) -> c
     return cache[key]
 
 
+def _flat(config: dict, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = json.dumps(value, sort_keys=True)
+    return out
+
+
+def comparable_config(result: TaskResult) -> dict[str, str]:
+    """The settings that must agree across one row's results (flattened): training, the cache's encoder and
+    segments, the split and whether examples were left out; not what differs per task by design."""
+    flat = _flat(result.config)
+    kept = {k: v for k, v in flat.items() if not k.startswith(PER_TASK)}
+    kept["dataset.split_hash"] = flat.get("dataset.split_hash", "")
+    kept.setdefault("allow_missing", "false")
+    return kept
+
+
+def mixed_configuration(row: Row) -> str | None:
+    """What differs between the results of one row (None: nothing), with the runs that wrote them."""
+    configs = [comparable_config(r) for r in row.results.values()]
+    keys = sorted({k for c in configs for k in c if len({c.get(k) for c in configs}) > 1})
+    if not keys:
+        return None
+    runs = sorted({r.run_id or "unrecorded" for r in row.results.values()})
+    shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+    return f"{row.encoder} {row.head}{'-' + row.schedule if row.schedule else ''}: its results differ in {shown} (runs {', '.join(runs)})"
+
+
 def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, cache: dict, memo: compare.Memo) -> set[int]:
     """Row indices marked in this column: the best and those tied with it (rows with predictions only)."""
     task, metric = column
@@ -223,6 +259,7 @@ def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> B
     marked = {c: best_and_tied(rows, c, results_dir, cache, memo) for c in shown}
     header = ["encoder", "head", "schedule", "seeds"] + [f"{t} {m}" for t, m in shown]
     body: list[list[str]] = []
+    mixed_notes: list[str] = []
     chance: dict[tuple[str, str], float] = {}
     for i, row in enumerate(rows):
         cells = []
@@ -243,7 +280,12 @@ def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> B
         seeds = sorted({len(r.per_seed) for r in row.results.values()})
         kind = "baseline" if row.baseline else ""
         head = f"{row.head} ({kind})" if kind else row.head
-        body.append([row.encoder, head, row.schedule or "", str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"] + cells)
+        seeds_cell = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
+        mixed = mixed_configuration(row)
+        if mixed:
+            seeds_cell += MIXED
+            mixed_notes.append(mixed)
+        body.append([row.encoder, head, row.schedule or "", seeds_cell] + cells)
     body.append(["chance", "(label-blind guess)", "", ""] + [_chance_cell(chance.get(c), c[1]) for c in shown])
     for label, values in reference_rows(dataset).items():
         body.append([label, "reference", "", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
@@ -252,6 +294,10 @@ def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> B
     probe_rows = [r for r in results if r.predictions and r.config.get("task", {}).get("kind")]
     if probe_rows and not any(row.baseline for row in rows):
         notes.append(f"no baseline rows yet: `pjbench baselines --dataset {dataset}` (or the same options as your probe) adds them.")
+    notes += [f"‡ {text}" for text in mixed_notes]
+    stale_plots = [f"{r.task}.{r.label} ({why})" for r in results if (why := plot_problem(r, results_dir))]
+    if stale_plots:
+        notes.append(f"plots that do not belong to their results (rerun those probes): {'; '.join(stale_plots)}")
     notes += [text for mark, text in LEGEND.items() if any(mark in cell for r in body for cell in r)]
     return Board(dataset, header, body, notes, numeric_rows(dataset, results))
 
@@ -278,6 +324,7 @@ CSV_FIELDS = (
     "n_seeds",
     "chance",
     "clearly_above_chance",
+    "run_id",
 )
 
 
@@ -310,6 +357,7 @@ def numeric_rows(dataset: str, results: list[TaskResult]) -> list[dict[str, obje
                     "n_seeds": len(r.per_seed),
                     "chance": "" if level is None else level,
                     "clearly_above_chance": "" if level is None else int(clearly_above(score, level)),
+                    "run_id": r.run_id,
                 }
             )
     for label, values in reference_rows(dataset).items():

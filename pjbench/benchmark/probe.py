@@ -182,9 +182,8 @@ def run_probe(
     check_writable(results_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     result.predictions = predictions.write(predictions_path(target), rows)
-    path = result.save(results_dir)
+    result.save(results_dir, plot=task.kind.plot)
     save_splits(dataset, results_dir)
-    task.kind.plot(result, path.with_suffix(".png"))
     return result
 
 

@@ -5,21 +5,39 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..hashing import config_hash
+from ..hashing import config_hash, file_sha256
 from .metrics import mean_ci
 
 SCHEMA_VERSION = 2  # 2: scores carry the two-stage interval (ci_low, ci_high) and seed_ci95; `intervals` says how
 REFERENCE_MARKER = ".pjbench-reference"  # in the results folder committed with pjbench: read-only for runs
 UPDATE_REFERENCE_ENV = "PJBENCH_UPDATE_REFERENCE"
+RUN_ID_ENV = "PJBENCH_RUN_ID"
+
+
+_GIVEN_RUN_ID = os.environ.get(RUN_ID_ENV)  # named by the user (or a parent pjbench) before this process began
+
+
+def start_run() -> str:
+    """Begin a command's run: a fresh id (the UTC time and a random suffix), unless one was given in
+    ``PJBENCH_RUN_ID``; the processes this one starts inherit it."""
+    os.environ[RUN_ID_ENV] = _GIVEN_RUN_ID or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+    return os.environ[RUN_ID_ENV]
+
+
+def current_run_id() -> str:
+    """The id of this command's run, shared by every result it writes."""
+    return os.environ.get(RUN_ID_ENV) or start_run()
 
 
 def is_reference(results_dir: Path) -> bool:
@@ -66,6 +84,8 @@ class TaskResult:
     predictions: dict[str, str] = field(default_factory=dict)  # the per-item predictions file: name, sha256, format
     intervals: dict[str, Any] = field(default_factory=dict)  # how the intervals were made (method, group, resamples)
     variant: str = ""  # the training schedule's name (or custom-<hash>): part of the file name, never overwritten by another
+    run_id: str = ""  # the command that wrote it (`current_run_id`); "" in results written before run ids
+    plot: dict[str, str] = field(default_factory=dict)  # the PNG beside it: file name and sha256
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -76,10 +96,19 @@ class TaskResult:
     def path(self, results_dir: Path) -> Path:
         return results_dir / self.dataset / self.encoder / f"{self.task}.{self.label}.json"
 
-    def save(self, results_dir: Path) -> Path:
+    def save(self, results_dir: Path, plot: Callable[[TaskResult, Path], Any] | None = None) -> Path:
+        """Write the JSON, and first its plot (``plot(result, png_path)``) with the plot's sha256 recorded in the JSON:
+        the JSON is written last, so an interrupted run leaves the previous result whole, and a PNG that does not
+        belong to its JSON is told by its hash (`pjbench leaderboard` says so)."""
         check_writable(results_dir)
         path = self.path(results_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if plot is not None:
+            png = path.with_suffix(".png")
+            drawing = png.with_name(f"{png.stem}.drawing.png")
+            plot(self, drawing)
+            self.plot = {"file": png.name, "sha256": file_sha256(drawing)}
+            drawing.replace(png)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=False, default=float))
         tmp.replace(path)
@@ -188,6 +217,7 @@ def build_result(
         extra=extra or {},
         intervals=intervals or {"method": "Student-t over seeds (no per-item predictions)"},
         variant=variant,
+        run_id=current_run_id(),
     )
 
 
@@ -211,3 +241,15 @@ def score_differences(recorded: list[dict[str, Any]], fresh: list[dict[str, Any]
                 if json.dumps(a) != json.dumps(b):
                     out.append(f"seed {old['seed']} {where}{metric}: {a} recorded, {b} now")
     return out
+
+
+def plot_problem(result: TaskResult, results_dir: Path) -> str | None:
+    """Why the PNG beside a result is not its own (None: it is, or the result records no plot)."""
+    if not result.plot:
+        return None
+    png = result.path(results_dir).with_name(result.plot["file"])
+    if not png.is_file():
+        return f"{png.name} is missing"
+    if file_sha256(png) != result.plot["sha256"]:
+        return f"{png.name} was drawn for another run of it (an interrupted run?)"
+    return None

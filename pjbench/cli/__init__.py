@@ -60,6 +60,9 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
 ) -> None:
     setup_logging(verbose, quiet)
+    from ..benchmark.results import start_run
+
+    start_run()  # every result this command writes carries its run id
     if config is not None:
         ctx.default_map = {**(ctx.default_map or {}), **_config_defaults(config)}
 

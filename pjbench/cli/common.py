@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -114,6 +115,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
     if logging.getLogger().isEnabledFor(logging.DEBUG) and sys.exc_info()[0] is not None:
         err_console.print_exception()
+    if getattr(sys.exc_info()[1], "unsafe", False):
+        # an HDF5 file whose write failed for want of space crashes the interpreter when it is closed at exit; its
+        # finished recordings are on disk already (flushed one by one), so leave without closing it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     raise SystemExit(code)  # not typer.Exit: that one is a RuntimeError, which the commands' handlers would catch
 
 

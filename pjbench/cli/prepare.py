@@ -143,9 +143,9 @@ def extract(
         console.print(f"skipped {rec_id}: {reason}", markup=False, highlight=False)
     if len(report.skipped) > shown:
         console.print(f"... and {len(report.skipped) - shown} more skipped (`pjbench cache verify {report.cache_path}` lists them all)")
+    speed = f" ({report.realtime_factor:.0f}x real time)" if report.extracted else ""
     console.print(
-        f"{report.extracted} extracted, {report.already_done} already cached, {len(report.skipped)} skipped "
-        f"({report.realtime_factor:.0f}x real time) -> {report.cache_path}",
+        f"{report.extracted} extracted, {report.already_done} already cached, {len(report.skipped)} skipped{speed} -> {report.cache_path}",
         markup=False,
         highlight=False,
     )

@@ -430,8 +430,7 @@ def run_transfer(
     check_writable(results_dir)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     result.predictions = predictions.write(predictions_path(target_path), (row for s in judged for row in s.rows()))
-    path = result.save(results_dir)
-    transfer_task.kind.plot(result, path.with_suffix(".png"))
+    result.save(results_dir, plot=transfer_task.kind.plot)
     return result
 
 

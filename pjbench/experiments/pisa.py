@@ -366,6 +366,5 @@ def run_pisa(
     check_writable(results_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     result.predictions = predictions.write(predictions_path(target), prediction_rows(list(cfg.seeds), probabilities, splits, videos))
-    path = result.save(results_dir)
-    task.kind.plot(result, path.with_suffix(".png"))
+    result.save(results_dir, plot=task.kind.plot)
     return result
