@@ -24,4 +24,7 @@ PY=${PYTHON:-python3}
 .venv/bin/pip install -q --disable-pip-version-check -e ".[dev,pretrained]" 2>&1 | grep -v "^WARNING: Location" || true
 # basic-pitch ships its pretrained model as ONNX; --no-deps keeps TensorFlow (and a numpy downgrade) out
 .venv/bin/pip install -q --disable-pip-version-check --no-deps "basic-pitch==0.4.0" 2>&1 | grep -v "^WARNING: Location" || true
+# transkun ships its weights in its wheel (51 MB); --no-deps keeps torchaudio out (no release loads beside the CPU
+# torch 2.13, and it breaks transformers' imports): pjbench builds the network itself and needs none of its requirements
+.venv/bin/pip install -q --disable-pip-version-check --no-deps "transkun==2.0.1" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import torch, pjbench; print('pjbench', pjbench.__version__, 'torch', torch.__version__)"

@@ -120,3 +120,45 @@ def test_all_layers_pooled_cache_and_learned_layer_weights(tiny_mert, tiny, tmp_
     assert len(weights) == 3 and abs(sum(weights) - 1) < 1e-6
     mean_pooled = extract(ds, load_encoder("mert", checkpoint=str(folder)), ExtractConfig(pool="mean"), cache_root=tmp_path, progress=False)
     assert mean_pooled.cache_path != report.cache_path  # the pooling is part of the cache key
+
+
+def test_layers_each_writes_a_result_per_layer_and_a_curve_per_task(tiny_mert, tiny, tiny_mel_cache, tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from pjbench.benchmark.extract import ExtractConfig, extract
+    from pjbench.benchmark.results import TaskResult
+    from pjbench.cli import app
+
+    folder, _ = tiny_mert
+    report = extract(
+        tiny, load_encoder("mert", checkpoint=str(folder)), ExtractConfig(layer="all", pool="rate:5"), cache_root=tmp_path, progress=False
+    )
+    results = tmp_path / "results"
+    args = ["probe", "--dataset", str(tiny.root), "--head", "linear", "--seeds", "2", "--epochs", "2", "--no-baselines"]
+    args += ["--task", "difficulty-3way", "--results-dir", str(results)]
+    r = CliRunner().invoke(app, [*args, "--cache", str(report.cache_path), "--layers", "each"])
+    assert r.exit_code == 0, r.output
+    layers = results / tiny.name / "mert" / "layers"
+    per_layer = sorted(layers.glob("difficulty-3way.linear-*.layer*.json"))
+    assert [TaskResult.load(p).layer for p in per_layer] == [0, 1, 2]
+    assert all(TaskResult.load(p).config["layer"] == k for k, p in enumerate(per_layer))
+    (curve,) = layers.glob("difficulty-3way.linear-*.layer-curve.csv")
+    rows = list(csv.DictReader(curve.open()))
+    assert [row["layer"] for row in rows] == ["0", "1", "2", "mix"]
+    for row in rows[:3]:
+        assert float(row["ci_low"]) <= float(row["mean"]) <= float(row["ci_high"]) and 0 < float(row["mix_weight"]) < 1
+        result = TaskResult.load(per_layer[int(row["layer"])])
+        recorded = result.scores[result.primary_metric]["mean"]
+        assert float(row["mean"]) == recorded
+    assert abs(sum(float(row["mix_weight"]) for row in rows[:3]) - 1) < 1e-6
+    assert curve.with_suffix(".png").stat().st_size > 10_000
+    # each layer alone is a probe of its own: layer 1 alone differs from layer 0 alone
+    assert TaskResult.load(per_layer[0]).per_seed != TaskResult.load(per_layer[1]).per_seed
+    # the board shows the mix's row only
+    board = CliRunner().invoke(app, ["leaderboard", "--results-dir", str(results)])
+    assert board.exit_code == 0 and board.output.count("| mert |") == 1, board.output
+    # a one-layer cache has no curve to draw
+    r = CliRunner().invoke(app, [*args, "--cache", str(tiny_mel_cache), "--layers", "each"])
+    assert r.exit_code == 1 and "stores one layer" in r.output and "--layer all" in r.output, r.output

@@ -415,3 +415,30 @@ class CacheReader:
         self.file.close()
         unlock_cache(self._lock)
         self._lock = None  # closing twice is harmless
+
+
+class LayerView:
+    """One stored layer of a multi-layer cache, read as if it were the only one (`probe --layers each`); everything
+    else is the reader's."""
+
+    def __init__(self, reader: CacheReader, layer: int) -> None:
+        n = stored_layers(reader)
+        if not 0 <= layer < n:
+            raise ValueError(f"{reader.path}: layer {layer} asked for, the cache stores {n} (0..{n - 1})")
+        self.reader, self.layer = reader, layer
+
+    def get(self, rec_id: str) -> CachedRecording:
+        rec = self.reader.get(rec_id)
+        one = np.ascontiguousarray(rec.embeddings[:, self.layer : self.layer + 1])  # a copy: the other layers are let go
+        return CachedRecording(one, rec.n_segments, rec.last_segment_seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+
+def stored_layers(reader: CacheReader) -> int:
+    """How many layers each recording of the cache holds (``--layer all`` at extraction: all the encoder's)."""
+    ids = reader.ids()
+    if not ids:
+        raise ValueError(f"{reader.path}: no recordings")
+    return int(reader._recs[_key(ids[0])]["emb"].shape[1])

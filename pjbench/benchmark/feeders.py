@@ -59,7 +59,7 @@ def _real_frames(rec: CachedRecording, frame_rate: float) -> np.ndarray:
     return np.concatenate(parts, axis=1).transpose(1, 0, 2)
 
 
-_FRAME_STATISTICS: dict[tuple[tuple[str, float], str], tuple[np.ndarray, np.ndarray]] = {}
+_FRAME_STATISTICS: dict[tuple[tuple[str, float, int | None], str], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -137,8 +137,9 @@ def kept_inputs(key: Hashable) -> KeptInputs:
     return _KEPT[1]
 
 
-def _source_key(reader: RecordingSource) -> tuple[str, float]:
-    return (str(reader.path), reader.path.stat().st_mtime)
+def _source_key(reader: RecordingSource) -> tuple[str, float, int | None]:
+    """What the memos know a source by: the file, its mtime, and the one layer a layer view shows (None: all)."""
+    return (str(reader.path), reader.path.stat().st_mtime, getattr(reader, "layer", None))
 
 
 def _ids_digest(ids: list[str]) -> str:
@@ -219,15 +220,15 @@ class SegmentFeeder:
             )
 
 
-# pooled statistics per (cache file, its mtime): several tasks on one cache read it once per process
-_POOLED: dict[tuple[str, float], dict[str, np.ndarray]] = {}
+# pooled statistics per (cache file, its mtime, layer view): several tasks on one cache read it once per process
+_POOLED: dict[tuple[str, float, int | None], dict[str, np.ndarray]] = {}
 
 
 def pooled_statistics(reader: RecordingSource, ids: list[str]) -> dict[str, np.ndarray]:
     """Per layer: mean and standard deviation over each recording's real frames, and the mean absolute and
     standard deviation of the frame-to-frame difference (how fast the embedding moves: mean and std alone
     cannot tell a scale from a chord of the same notes). Flattened."""
-    memo = _POOLED.setdefault((str(reader.path), reader.path.stat().st_mtime), {})
+    memo = _POOLED.setdefault(_source_key(reader), {})
     for rec_id in ids:
         if rec_id not in memo:
             frames = _real_frames(reader.get(rec_id), reader.frame_rate)  # (T, L, D)

@@ -14,7 +14,7 @@ from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
 from ..tasks import Task
 from . import bootstrap, predictions
-from .cache import CacheReader
+from .cache import CacheReader, LayerView
 from .feeders import Feeder
 from .results import TaskResult, build_result, check_writable, summed_confusion
 from .train import TrainConfig, deterministic_torch, train_seeds
@@ -105,12 +105,15 @@ def run_probe(
     results_dir: Path,
     progress: bool = True,
     allow_missing: bool = False,
+    layer: int | None = None,
 ) -> TaskResult:
     """Train and score ``task``'s probes on one cache; ``allow_missing`` probes the examples whose recordings are
-    cached when some are not (else that is an error)."""
+    cached when some are not (else that is an error); ``layer`` probes that stored layer alone (else every stored
+    layer, through the heads' learned layer mix)."""
     started = time.perf_counter()
     check_writable(results_dir)  # before the training, not after it
-    reader = CacheReader(cache_path)
+    whole = CacheReader(cache_path)
+    reader: Any = whole if layer is None else LayerView(whole, layer)
     try:
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
         check_coverage(task, dataset, reader, splits, dropped, allow_missing)
@@ -120,7 +123,7 @@ def run_probe(
         outcomes = [s.record() for s in seeds]
         encoder_config = reader.config
     finally:
-        reader.close()
+        whole.close()
     groups = {r.id: r.groups for r in dataset.recordings}
     scores, intervals = bootstrap.task_scores(
         task,
@@ -144,6 +147,7 @@ def run_probe(
         "dataset": dataset_record(dataset),
         "provenance": provenance(dataset, cache_path),
         "allow_missing": allow_missing,
+        **({"layer": layer} if layer is not None else {}),
     }
     result = build_result(
         dataset=dataset.name,
@@ -171,6 +175,7 @@ def run_probe(
         scores=scores,
         intervals=intervals,
         variant=cfg.schedule or infer_schedule(asdict(cfg)),
+        layer=layer,
     )
     rows = (
         row

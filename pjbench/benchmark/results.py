@@ -85,6 +85,7 @@ class TaskResult:
     intervals: dict[str, Any] = field(default_factory=dict)  # how the intervals were made (method, group, resamples)
     variant: str = ""  # the training schedule's name (or custom-<hash>): part of the file name, never overwritten by another
     run_id: str = ""  # the command that wrote it (`current_run_id`); "" in results written before run ids
+    layer: int | None = None  # one stored layer probed alone (`probe --layers each`); None: every stored layer, mixed
     plot: dict[str, str] = field(default_factory=dict)  # the PNG beside it: file name and sha256
     schema_version: int = SCHEMA_VERSION
 
@@ -94,7 +95,10 @@ class TaskResult:
         return f"{self.head}-{self.variant}" if self.variant else self.head
 
     def path(self, results_dir: Path) -> Path:
-        return results_dir / self.dataset / self.encoder / f"{self.task}.{self.label}.json"
+        folder = results_dir / self.dataset / self.encoder
+        if self.layer is not None:  # beside the board's results, not among them
+            return folder / "layers" / f"{self.task}.{self.label}.layer{self.layer:02d}.json"
+        return folder / f"{self.task}.{self.label}.json"
 
     def save(self, results_dir: Path, plot: Callable[[TaskResult, Path], Any] | None = None) -> Path:
         """Write the JSON, and first its plot (``plot(result, png_path)``) with the plot's sha256 recorded in the JSON:
@@ -192,6 +196,7 @@ def build_result(
     scores: dict[str, dict[str, float]] | None = None,
     intervals: dict[str, Any] | None = None,
     variant: str = "",
+    layer: int | None = None,
 ) -> TaskResult:
     """The one way a result record is made (probes, the ICPC transfer and PISA alike): scores over the seeds'
     test metrics, the configuration with its hash, the environment and the timings."""
@@ -218,6 +223,7 @@ def build_result(
         intervals=intervals or {"method": "Student-t over seeds (no per-item predictions)"},
         variant=variant,
         run_id=current_run_id(),
+        layer=layer,
     )
 
 

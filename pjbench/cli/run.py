@@ -139,6 +139,15 @@ def probe(
         bool, typer.Option("--baselines/--no-baselines", help="also probe the shortcut baseline rows the board lacks for these tasks")
     ] = True,
     allow_missing: AllowMissingOpt = False,
+    layers: Annotated[
+        str,
+        typer.Option(
+            help="mix: one probe over every stored layer, through a learned softmax layer mix | each: also one probe per "
+            "stored layer alone, and per task a layer curve (score and interval against the layer, beside the mix's "
+            "weights) as <task>.<head>-<schedule>.layer-curve.csv/.png under RESULTS/<dataset>/<encoder>/layers/; needs "
+            "a cache extracted with --layer all"
+        ),
+    ] = "mix",
 ) -> None:
     """Train probes on cached embeddings, select on validation, evaluate the test split once.
 
@@ -162,16 +171,51 @@ def probe(
             ds, encoder, cache_dir or default_cache(), _extract_hint(encoder, dataset or ASSUMED, manifest, audio_root)
         )
         dev = device_name(device)
+        n_layers = _layers_to_probe(layers, cache_path)
         for h in heads:
             for t in tasks:
                 cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, dev)
                 result = run_probe(ds, t, cache_path, cfg, results_dir, allow_missing=allow_missing)
                 console.print(score_line(f"{t.name} {result.label}", result), markup=False, highlight=False)
+                if n_layers:
+                    _layer_curve(ds, t, cache_path, cfg, results_dir, allow_missing, n_layers, result)
         if baselines:  # every board carries its shortcut rows (made once per dataset and task)
             run_baselines(ds, tasks, seeds, cache_dir or default_cache(), results_dir, only_missing=True, allow_missing=allow_missing)
     except EXPECTED as err:
         fail(str(err) + assumed_note(dataset, manifest))
     print_leaderboards(results_dir)
+
+
+def _layers_to_probe(layers: str, cache_path: Path) -> int:
+    """0 for ``--layers mix``; for ``each``, the number of layers the cache stores (at least two)."""
+    if layers == "mix":
+        return 0
+    if layers != "each":
+        fail(f"--layers must be mix or each, not {layers!r}", 2)
+    from ..benchmark.cache import CacheReader, stored_layers
+
+    reader = CacheReader(cache_path)
+    try:
+        n = stored_layers(reader)
+    finally:
+        reader.close()
+    if n < 2:
+        raise ValueError(f"--layers each: {cache_path} stores one layer; extract with --layer all for a layer curve")
+    return n
+
+
+def _layer_curve(ds: Any, task: Any, cache_path: Path, cfg: Any, results_dir: Path, allow_missing: bool, n: int, mix: Any) -> None:
+    """One probe per stored layer, then the task's curve beside the mix's result."""
+    from ..benchmark.layer_curves import write_layer_curve
+    from ..benchmark.probe import run_probe
+
+    per_layer = []
+    for k in range(n):
+        result = run_probe(ds, task, cache_path, cfg, results_dir, allow_missing=allow_missing, layer=k)
+        console.print(score_line(f"{task.name} {result.label} layer {k}", result), markup=False, highlight=False)
+        per_layer.append(result)
+    csv_path, png_path = write_layer_curve(per_layer, mix, results_dir)
+    console.print(f"layer curve: {csv_path} and {png_path.name}", markup=False, highlight=False)
 
 
 def baselines(
@@ -543,7 +587,13 @@ def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path
     task = get_task(config["task"]["name"], ds)
     # results from before the coverage check were made on whatever the cache held
     return run_probe(
-        ds, task, _existing(cache or Path(config["cache"]["path"])), train, results_dir, allow_missing=config.get("allow_missing", True)
+        ds,
+        task,
+        _existing(cache or Path(config["cache"]["path"])),
+        train,
+        results_dir,
+        allow_missing=config.get("allow_missing", True),
+        layer=config.get("layer"),
     )
 
 

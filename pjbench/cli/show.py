@@ -35,12 +35,12 @@ def rows_of(what: str) -> tuple[list[str], list[list[str]]]:
     if what == "encoders":
         from ..encoders import available
 
-        header = ["name", "rate Hz", "frames/s", "dim", "layers", "licence", "training data", "weights", "description"]
+        header = ["name", "rate Hz", "frames/s", "dim", "layers", "licence", "training data", "weights", "weights here", "description"]
         rows = []
         for name, spec in sorted(available().items()):
             m = spec.meta
             if m is None:
-                rows.append([name, "", "", "", "", "", "", spec.weights, "plugin: metadata once loaded"])
+                rows.append([name, "", "", "", "", "", "", spec.weights, "", "plugin: metadata once loaded"])
                 continue
             rows.append(
                 [
@@ -52,6 +52,7 @@ def rows_of(what: str) -> tuple[list[str], list[list[str]]]:
                     m.licence,
                     "; ".join(m.training_data),
                     spec.weights,
+                    spec.weights_here(),
                     m.description,
                 ]
             )

@@ -17,6 +17,28 @@ class EncoderSpec:
     target: str  # "module:factory", imported only when the encoder is used
     meta: EncoderMeta | None  # None: a plugin's metadata, known once it is loaded
     weights: str = ""  # where the weights come from
+    package: str = ""  # the Python package whose files hold the weights (found, not imported)
+    hub_model: str = ""  # the Hugging Face model id whose local cache holds them
+
+    def weights_here(self) -> str:
+        """Whether this machine has the weights, without loading (nor downloading) anything: "yes", or what to do."""
+        if self.meta is None:
+            return "plugin"
+        if self.package:
+            import importlib.util
+
+            return "yes" if importlib.util.find_spec(self.package) is not None else f"no: pip install the {self.package} package"
+        if self.hub_model:
+            try:
+                from huggingface_hub import try_to_load_from_cache
+
+                cached = try_to_load_from_cache(self.hub_model, "config.json")
+            except Exception:  # an unreadable cache reads as no cache
+                cached = None
+            return "yes" if isinstance(cached, str) else "no: --checkpoint DIR, or fill the Hugging Face cache"
+        if self.weights.startswith("none"):
+            return "yes (none needed)"
+        return "with --checkpoint FILE"
 
     def frames(self, seconds: float) -> int:
         """Frames of a segment of ``seconds`` with the published model."""
@@ -55,6 +77,25 @@ BUILTIN: dict[str, EncoderSpec] = {
                 framing=Framing("floor"),
             ),
             "inside the basic-pitch package (ONNX)",
+            package="basic_pitch",
+        ),
+        EncoderSpec(
+            "transkun",
+            "pjbench.encoders.transkun:TranskunEncoder",
+            EncoderMeta(
+                "transkun",
+                "2.0",
+                44100,
+                44100 / 8192,
+                512,
+                7,
+                "MIT",
+                ("MAESTRO v3",),
+                "Transkun 2.0 piano transcriber's transformer (6 layers): per frame the mean spectral and mean pitch token",
+                framing=Framing("ceil"),  # ceil(samples / 8192): frames centred past the segment's end are dropped
+            ),
+            "inside the transkun package (pip install --no-deps transkun==2.0.1)",
+            package="transkun",
         ),
         EncoderSpec(
             "mert",
@@ -72,6 +113,7 @@ BUILTIN: dict[str, EncoderSpec] = {
                 framing=Framing(convs=MERT_CONVS),
             ),
             "Hugging Face m-a-p/MERT-v1-330M (cache or --checkpoint)",
+            hub_model="m-a-p/MERT-v1-330M",
         ),
         EncoderSpec(
             "mert-95m",
@@ -89,6 +131,7 @@ BUILTIN: dict[str, EncoderSpec] = {
                 framing=Framing(convs=MERT_CONVS),
             ),
             "Hugging Face m-a-p/MERT-v1-95M (cache or --checkpoint)",
+            hub_model="m-a-p/MERT-v1-95M",
         ),
         EncoderSpec(
             "dac",
@@ -106,6 +149,7 @@ BUILTIN: dict[str, EncoderSpec] = {
                 framing=Framing("ceil"),  # the input is right-padded to a multiple of the hop
             ),
             "Hugging Face descript/dac_44khz, or descript's .pth (--checkpoint)",
+            hub_model="descript/dac_44khz",
         ),
         EncoderSpec(
             "audiomae",
