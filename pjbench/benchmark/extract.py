@@ -31,6 +31,7 @@ from ..paths import cache_dir
 from ..progress import progress_bar
 from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
 from .segments import SegmentConfig, SilentError, TooShortError, segment
+from .shards import Shard, share
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +177,11 @@ def extract(
     cache_root: Path | None = None,
     progress: bool = True,
     stop_after: int | None = None,
+    shard: Shard | None = None,
 ) -> ExtractReport:
-    """Embed every recording of ``dataset`` into its cache; ``stop_after`` (tests) simulates an interruption."""
+    """Embed every recording of ``dataset`` into its cache; ``shard``: only that share of the recordings, into the
+    cache's shard file (merged by :func:`pjbench.benchmark.shards.merge`); ``stop_after`` (tests) simulates an
+    interruption."""
     cfg = cfg or ExtractConfig()
     device = resolve_device(cfg.device)
     encoder.to(device)
@@ -185,6 +189,9 @@ def extract(
     layer_index(cfg.layer, meta.n_layers)  # a wrong --layer fails before any audio is read
     conf = cache_config(dataset, encoder, cfg)
     path = cache_path_for(dataset, encoder, cfg, cache_root)
+    recordings = dataset.recordings
+    if shard is not None:
+        path, recordings = shard.path(path), share(dataset.recordings, shard)
     frames_out = pooled_frames(cfg.pool, meta.frames(cfg.segments.seconds), cfg.segments.seconds)
     attrs = {
         "encoder": meta.name,
@@ -198,16 +205,17 @@ def extract(
         "segment_seconds": cfg.segments.seconds,
         "max_segments": cfg.segments.max_segments or 0,  # 0: every segment (HDF5 attributes cannot be None)
         "pjbench_version": __version__,
+        **({"shard": str(shard)} if shard is not None else {}),
     }
     report = ExtractReport(cache_path=path)
     write_missing_report(dataset, path.parent)
-    if all_cached(path, dataset, cache_key(conf), report):
+    if all_cached(path, recordings, cache_key(conf), report):
         return report  # nothing to write: the cache is only read (it may be read-only)
     writer = CacheWriter(path, attrs)
     start = time.perf_counter()
     try:
         todo = []
-        for rec in dataset.recordings:
+        for rec in recordings:
             if not rec.path.is_file():
                 reason = f"{rec.path}: {why_not_a_file(rec.path)}"
                 report.skipped[rec.id] = reason
@@ -291,8 +299,8 @@ def extract(
     return report
 
 
-def all_cached(path: Path, dataset: Dataset, config_hash: str, report: ExtractReport) -> bool:
-    """Whether the cache at ``path`` holds every recording of ``dataset`` from its current audio and every missing
+def all_cached(path: Path, recordings: list[Recording], config_hash: str, report: ExtractReport) -> bool:
+    """Whether the cache at ``path`` holds every one of ``recordings`` from its current audio and every missing
     file's skip already (filling ``report``); found by reading alone, so that a read-only cache serves."""
     if not path.exists():
         return False
@@ -305,7 +313,7 @@ def all_cached(path: Path, dataset: Dataset, config_hash: str, report: ExtractRe
             return False
         skipped = reader.skipped()
         done, missing = 0, {}
-        for rec in dataset.recordings:
+        for rec in recordings:
             if not rec.path.is_file():
                 missing[rec.id] = f"{rec.path}: {why_not_a_file(rec.path)}"
                 if skipped.get(rec.id) != missing[rec.id]:
@@ -325,12 +333,22 @@ def write_missing_report(dataset: Dataset, folder: Path) -> Path | None:
     missing = dataset.info.get("missing") or []
     if not missing:
         return None
-    folder.mkdir(parents=True, exist_ok=True)
     out = folder / "missing-audio.csv"
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["id", "expected", "split", "label"])
-        writer.writeheader()
-        writer.writerows(missing)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["id", "expected", "split", "label"])
+            writer.writeheader()
+            writer.writerows(missing)
+    except OSError as err:  # a read-only cache folder: the list is a convenience, the extraction goes on
+        log.warning(
+            "%s: %d label rows have no audio (the list could not be written to %s: %s)",
+            dataset.name,
+            len(missing),
+            out,
+            err.strerror or err,
+        )
+        return None
     log.warning("%s: %d label rows have no audio; listed in %s", dataset.name, len(missing), out)
     return out
 

@@ -26,6 +26,10 @@ def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path, extract_hi
     """The newest cache of ``encoder_name`` for ``dataset``; ``extract_hint`` is the command that would make one."""
     folder = cache_root / dataset.name
     found = sorted(folder.glob(f"{encoder_name}-*.h5"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+    shards = [p for p in found if ".shard-" in p.name]
+    found = [p for p in found if ".shard-" not in p.name]  # a shard holds a share: probes read the merged cache
+    if not found and shards:
+        raise FileNotFoundError(f"{folder} holds only shards of the {encoder_name} cache; run `pjbench cache merge {shards[0]}` first")
     if not found:
         hint = extract_hint or f"pjbench extract --encoder {encoder_name} --dataset {dataset.name}"
         raise FileNotFoundError(f"no {encoder_name} cache for dataset {dataset.name} under {folder}; run `{hint}` first")

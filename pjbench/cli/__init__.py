@@ -91,6 +91,7 @@ app.add_typer(data_app, name="data")
 
 cache_app = typer.Typer(help="Check embedding caches.", no_args_is_help=True, rich_markup_mode=None)
 cache_app.command("verify", short_help="Read every recording of a cache (checksums, finite values); --drop the damaged.")(cache.verify)
+cache_app.command("merge", short_help="Join the shard files of `extract --shard K/N` (or torchrun) into one cache.")(cache.merge)
 app.add_typer(cache_app, name="cache")
 
 __all__ = ["app"]

@@ -42,3 +42,24 @@ def verify(
     console.print(summary, markup=False, highlight=False)
     if report.damaged and not drop:
         fail(f"{cache}: {len(report.damaged)} damaged recording(s); `pjbench cache verify {cache} --drop`, then `pjbench extract`")
+
+
+def merge(
+    cache: Annotated[Path, typer.Argument(help="the cache, or any of its shard files (NAME.shard-K-of-N.h5)")],
+) -> None:
+    """Join the shard files of `pjbench extract --shard K/N` into the one cache probes read (resumable: recordings
+    already merged from the same audio are not copied again; a shard still missing can be merged later)."""
+    from ..benchmark.shards import merge as merge_shards
+
+    try:
+        report = merge_shards(cache)
+    except EXPECTED as err:
+        fail(str(err))
+    console.print(
+        f"{report.shards} shard(s): {report.copied} recordings copied, {report.already} already there, {report.skipped} skips "
+        f"recorded -> {report.cache_path}",
+        markup=False,
+        highlight=False,
+    )
+    if report.missing_shards:
+        fail(f"shard(s) {', '.join(map(str, report.missing_shards))} not found yet: merge again once they are written")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -113,6 +113,16 @@ def extract(
     strict: Annotated[
         bool, typer.Option("--strict", help="exit with status 1 if any recording was skipped (the others are cached all the same)")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="embed only share K (from 0) of N, balanced by duration, into a shard file (a Slurm array: "
+            "--shard $SLURM_ARRAY_TASK_ID/N); `pjbench cache merge` joins the shards. Under torchrun each rank takes its "
+            "share by itself (RANK of WORLD_SIZE, device cuda:LOCAL_RANK when there are GPUs) and rank 0 merges",
+        ),
+    ] = None,
 ) -> None:
     """Embed every recording into an HDF5 cache (resumable: finished recordings are skipped).
 
@@ -123,14 +133,21 @@ def extract(
     from ..benchmark.extract import ExtractConfig
     from ..benchmark.extract import extract as run_extract
     from ..benchmark.segments import SegmentConfig
+    from ..benchmark.shards import Shard
     from ..paths import cache_dir as default_cache
 
     try:
+        part = Shard.parse(shard) if shard else Shard.from_torchrun()
+        torchrun = shard is None and part is not None
+        if torchrun and device == "auto":
+            device = rank_device()
         enc = load_named_encoder(encoder, option, checkpoint)  # a wrong encoder name fails before any data is built
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed, build_missing=True)
         keep = ds.max_segments if max_segments is None else (max_segments or None)
         cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers)
-        report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache())
+        report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache(), shard=part)
+        if torchrun:
+            merged = merge_after_all_ranks(report.cache_path)
     except EXPECTED as err:
         fail(str(err) + assumed_note(dataset, manifest))
     if ds.info.get("n_missing_audio"):
@@ -149,10 +166,43 @@ def extract(
         markup=False,
         highlight=False,
     )
+    if torchrun and merged is not None:
+        console.print(
+            f"merged {merged.shards} shards ({merged.copied} recordings copied) -> {merged.cache_path}", markup=False, highlight=False
+        )
+    elif shard:
+        console.print(f"shard {shard} done; when every shard is: pjbench cache merge {report.cache_path}", markup=False, highlight=False)
     if not report.extracted and not report.already_done:
         fail(f"nothing could be extracted: all {len(report.skipped)} recordings were skipped (reasons above)")
     if strict and report.skipped:
         fail(f"--strict: {len(report.skipped)} recording(s) skipped (reasons above); the others are in {report.cache_path}")
+
+
+def rank_device() -> str:
+    """Under torchrun: this rank's GPU (``cuda:LOCAL_RANK``) when there are GPUs, else the CPU."""
+    import os
+
+    import torch
+
+    return f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
+
+
+def merge_after_all_ranks(shard_path: Path) -> Any:
+    """Wait until every torchrun rank has finished its shard (a rendezvous on the gloo backend, for as long as the
+    slowest rank takes), then rank 0 merges them into the cache; the other ranks return None."""
+    import datetime
+    import os
+
+    import torch.distributed as dist
+
+    from ..benchmark.shards import merge
+
+    dist.init_process_group("gloo", timeout=datetime.timedelta(days=7))
+    try:
+        dist.barrier()
+        return merge(shard_path) if int(os.environ["RANK"]) == 0 else None
+    finally:
+        dist.destroy_process_group()
 
 
 def data_check(

@@ -1,0 +1,144 @@
+"""Sharded extraction: several processes (torchrun ranks, a Slurm array, any scheduler) each embed a disjoint share
+of the recordings into a shard file of their own, and one merge makes the cache that probes read.
+
+Shares are deterministic and balanced by duration: recordings sorted longest first (ties by id) and each given to the
+share with the least audio so far (the longest-processing-time rule), so every process computes the same split from
+the file headers alone. A shard is ``NAME.shard-K-of-N.h5`` beside the cache ``NAME.h5`` it belongs to, a cache of
+its own (resumable, checksummed, locked); :func:`merge` copies each shard's finished recordings into ``NAME.h5``
+(resumable too: what the cache already holds from the same audio is not copied again). Each recording is embedded
+alone-or-batched exactly as in one process, so the merged cache holds the same embeddings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+
+from ..audio import AudioError, probe_audio
+from ..datasets.base import Recording
+from .cache import CacheReader, CacheWriter, Source, _key
+
+SHARD_NAME = re.compile(r"^(?P<stem>.+)\.shard-(?P<index>\d+)-of-(?P<count>\d+)\.h5$")
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # counted from 0
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``K/N``: share K (from 0) of N."""
+        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not found or not 0 <= int(found.group(1)) < int(found.group(2)):
+            raise ValueError(f"--shard {text!r}: give K/N with 0 <= K < N (e.g. --shard 0/4, or $SLURM_ARRAY_TASK_ID/4)")
+        return cls(int(found.group(1)), int(found.group(2)))
+
+    @classmethod
+    def from_torchrun(cls) -> Shard | None:
+        """This process's share under torchrun (``RANK`` of ``WORLD_SIZE``), or None outside it (or with one rank)."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world < 2:
+            return None
+        return cls(int(os.environ["RANK"]), world)
+
+    def path(self, cache_path: Path) -> Path:
+        return cache_path.with_name(f"{cache_path.stem}.shard-{self.index}-of-{self.count}.h5")
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def _seconds(rec: Recording) -> float:
+    try:
+        return probe_audio(rec.path).duration
+    except (AudioError, OSError):
+        return 0.0  # missing or unreadable: skipped with its reason by whichever shard holds it
+
+
+def share(recordings: list[Recording], shard: Shard) -> list[Recording]:
+    """The recordings of ``shard``, in the dataset's order: the longest-processing-time split by duration."""
+    order = sorted(recordings, key=lambda r: (-_seconds(r), r.id))
+    totals = [0.0] * shard.count
+    mine = set()
+    for rec in order:
+        k = min(range(shard.count), key=lambda i: (totals[i], i))
+        totals[k] += _seconds(rec)
+        if k == shard.index:
+            mine.add(rec.id)
+    return [r for r in recordings if r.id in mine]
+
+
+def shard_files(cache_path: Path) -> list[Path]:
+    """The shard files of a cache, whichever shard or the cache itself is named; one N at a time."""
+    found = SHARD_NAME.match(cache_path.name)
+    stem = found.group("stem") if found else cache_path.stem
+    files = sorted(cache_path.parent.glob(f"{stem}.shard-*-of-*.h5"), key=lambda p: int(SHARD_NAME.match(p.name).group("index")))  # type: ignore[union-attr]
+    counts = {int(SHARD_NAME.match(p.name).group("count")) for p in files}  # type: ignore[union-attr]
+    if len(counts) > 1:
+        raise ValueError(f"{cache_path.parent}: shards of {stem} split {sorted(counts)} ways; keep one split's files")
+    return files
+
+
+def main_path(cache_path: Path) -> Path:
+    found = SHARD_NAME.match(cache_path.name)
+    return cache_path.with_name(f"{found.group('stem')}.h5") if found else cache_path
+
+
+@dataclass
+class MergeReport:
+    cache_path: Path
+    shards: int = 0
+    copied: int = 0
+    already: int = 0
+    skipped: int = 0
+    missing_shards: list[int] | None = None
+
+
+def merge(cache_path: Path) -> MergeReport:
+    """Copy every shard's finished recordings (and recorded skips) into the cache they belong to."""
+    target = main_path(cache_path)
+    files = shard_files(cache_path)
+    if not files:
+        raise FileNotFoundError(f"no shard files of {target.name} in {target.parent} (`pjbench extract --shard K/N` writes them)")
+    count = int(SHARD_NAME.match(files[0].name).group("count"))  # type: ignore[union-attr]
+    present = {int(SHARD_NAME.match(p.name).group("index")) for p in files}  # type: ignore[union-attr]
+    report = MergeReport(target, shards=len(files), missing_shards=sorted(set(range(count)) - present))
+    first = CacheReader(files[0])
+    attrs = {k: v for k, v in first.attrs.items() if k != "shard"}
+    first.close()
+    writer = CacheWriter(target, attrs)
+    try:
+        for path in files:
+            reader = CacheReader(path)
+            try:
+                if reader.attrs.get("config_hash") != attrs["config_hash"]:
+                    raise ValueError(f"{path} belongs to config {reader.attrs.get('config_hash')}, not {attrs['config_hash']}")
+                for rec_id in reader.ids():
+                    source = reader.source(rec_id)
+                    if writer.complete(rec_id, source):
+                        report.already += 1
+                        continue
+                    _copy(reader, writer, rec_id)
+                    report.copied += 1
+                for rec_id, reason in reader.skipped().items():
+                    writer.skip(rec_id, reason)
+                    report.skipped += 1
+            finally:
+                reader.close()
+    finally:
+        writer.close()
+    return report
+
+
+def _copy(reader: CacheReader, writer: CacheWriter, rec_id: str) -> None:
+    """One recording, as stored (its checksummed float16 data read and written unchanged)."""
+    group: h5py.Group = reader._recs[_key(rec_id)]
+    attrs = group.attrs
+    source = Source(str(attrs.get("source_path", "")), int(attrs["source_size"]), float(attrs["source_mtime"]))
+    data = reader.get(rec_id).embeddings  # checked on the way (checksums, finite values)
+    writer.write(rec_id, data, float(attrs["last_segment_seconds"]), source, duration=float(attrs.get("duration", 0.0)))
