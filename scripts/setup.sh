@@ -21,7 +21,7 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 # torch first, pinned to the CPU build: a plain `torch` requirement would pull a CUDA build of several GB
 .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/pip install -q --disable-pip-version-check -e ".[dev,pretrained]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/pip install -q --disable-pip-version-check -e ".[dev,pretrained,cluster]" 2>&1 | grep -v "^WARNING: Location" || true
 # basic-pitch ships its pretrained model as ONNX; --no-deps keeps TensorFlow (and a numpy downgrade) out
 .venv/bin/pip install -q --disable-pip-version-check --no-deps "basic-pitch==0.4.0" 2>&1 | grep -v "^WARNING: Location" || true
 # transkun ships its weights in its wheel (51 MB); --no-deps keeps torchaudio out (no release loads beside the CPU

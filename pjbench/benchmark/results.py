@@ -95,10 +95,7 @@ class TaskResult:
         return f"{self.head}-{self.variant}" if self.variant else self.head
 
     def path(self, results_dir: Path) -> Path:
-        folder = results_dir / self.dataset / self.encoder
-        if self.layer is not None:  # beside the board's results, not among them
-            return folder / "layers" / f"{self.task}.{self.label}.layer{self.layer:02d}.json"
-        return folder / f"{self.task}.{self.label}.json"
+        return result_file(results_dir, self.dataset, self.encoder, self.task, self.label, self.layer)
 
     def save(self, results_dir: Path, plot: Callable[[TaskResult, Path], Any] | None = None) -> Path:
         """Write the JSON, and first its plot (``plot(result, png_path)``) with the plot's sha256 recorded in the JSON:
@@ -126,6 +123,15 @@ class TaskResult:
             raise ValueError(f"{path}: result schema {version} is newer than this pjbench understands ({SCHEMA_VERSION})")
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def result_file(results_dir: Path, dataset: str, encoder: str, task: str, label: str, layer: int | None = None) -> Path:
+    """Where a result lives: ``<dataset>/<encoder>/<task>.<head>-<schedule>.json``; a layer probed alone under
+    ``layers/``, beside the board's results rather than among them."""
+    folder = results_dir / dataset / encoder
+    if layer is not None:
+        return folder / "layers" / f"{task}.{label}.layer{layer:02d}.json"
+    return folder / f"{task}.{label}.json"
 
 
 def git_revision() -> str:

@@ -28,6 +28,7 @@ from .common import (
     did_you_mean,
     fail,
     load_requested,
+    parse_value,
     print_leaderboards,
     report_differences,
     score_line,
@@ -110,7 +111,9 @@ def probe(
             "--task", "-t", metavar="TASK[,TASK]", help="task names (repeat, or a comma list), expertise | difficulty | technique, or all"
         ),
     ] = None,
-    encoder: Annotated[str, typer.Option("--encoder", "-e", help="the encoder whose cache to probe")] = "mel",
+    encoder: Annotated[
+        str, typer.Option("--encoder", "-e", metavar="ENCODER[,ENCODER]", help="the encoder(s) whose cache to probe (a comma list: a grid)")
+    ] = "mel",
     dataset: DatasetOpt = None,
     manifest: ManifestOpt = None,
     head: Annotated[str, typer.Option(help="published (conv+attention) | linear (pooled statistics) | both")] = "both",
@@ -148,6 +151,22 @@ def probe(
             "a cache extracted with --layer all"
         ),
     ] = "mix",
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="probe jobs (encoder x task x head x layer) at a time, in local processes or cluster jobs")
+    ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="processes (local, --jobs at a time) | slurm (submitit: one array job, --jobs at a time) | submitit-local "
+            "(submitit's local mode: the same jobs as local subprocesses)"
+        ),
+    ] = "processes",
+    cluster_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cluster-option", metavar="KEY=VALUE", help="a submitit parameter, e.g. slurm_partition=gpu, gpus_per_node=1, timeout_min=120"
+        ),
+    ] = None,
 ) -> None:
     """Train probes on cached embeddings, select on validation, evaluate the test split once.
 
@@ -157,7 +176,8 @@ def probe(
     own, custom-<hash>, which never overwrites the schedule's results. The ICPC transfer and PISA have their
     own commands: `pjbench transfer`, `pjbench pisa`.
     """
-    from ..benchmark.probe import find_cache, run_probe
+    from ..benchmark.grid import ProbeJob, run_grid
+    from ..benchmark.probe import find_cache
     from ..paths import cache_dir as default_cache
 
     names = split_list(task) or ["all"]
@@ -167,18 +187,32 @@ def probe(
     try:
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
         tasks = _tasks_for(names, ds)
-        cache_path = cache or find_cache(
-            ds, encoder, cache_dir or default_cache(), _extract_hint(encoder, dataset or ASSUMED, manifest, audio_root)
-        )
+        encoders = split_list([encoder])
+        if cache is not None and len(encoders) > 1:
+            raise ValueError("--cache names one cache: give one --encoder with it")
+        caches = {
+            name: cache or find_cache(ds, name, cache_dir or default_cache(), _extract_hint(name, dataset or ASSUMED, manifest, audio_root))
+            for name in encoders
+        }
         dev = device_name(device)
-        n_layers = _layers_to_probe(layers, cache_path)
-        for h in heads:
-            for t in tasks:
+        grid = []
+        for cache_path in caches.values():
+            n_layers = _layers_to_probe(layers, cache_path)
+            for h in heads:
                 cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, dev)
-                result = run_probe(ds, t, cache_path, cfg, results_dir, allow_missing=allow_missing)
-                console.print(score_line(f"{t.name} {result.label}", result), markup=False, highlight=False)
-                if n_layers:
-                    _layer_curve(ds, t, cache_path, cfg, results_dir, allow_missing, n_layers, result)
+                for t in tasks:
+                    for k in [None, *range(n_layers)]:  # the layer mix first: the board's row
+                        grid.append(ProbeJob(ds, t.name, cache_path, cfg, results_dir, allow_missing, layer=k))
+
+        def said(job: ProbeJob, result: Any, ran: bool) -> None:
+            layer = "" if job.layer is None else f" layer {job.layer}"
+            prefix = f"{result.encoder} " if len(caches) > 1 else ""
+            line = score_line(f"{prefix}{job.task} {result.label}{layer}", result) + ("" if ran else " (on record)")
+            console.print(line, markup=False, highlight=False)
+
+        options = dict(_option_pair(o) for o in cluster_option or [])
+        results = run_grid(grid, jobs, executor, cluster_options=options, on_result=said)
+        _layer_curves(results, results_dir)
         if baselines:  # every board carries its shortcut rows (made once per dataset and task)
             run_baselines(ds, tasks, seeds, cache_dir or default_cache(), results_dir, only_missing=True, allow_missing=allow_missing)
     except EXPECTED as err:
@@ -204,18 +238,27 @@ def _layers_to_probe(layers: str, cache_path: Path) -> int:
     return n
 
 
-def _layer_curve(ds: Any, task: Any, cache_path: Path, cfg: Any, results_dir: Path, allow_missing: bool, n: int, mix: Any) -> None:
-    """One probe per stored layer, then the task's curve beside the mix's result."""
+def _layer_curves(results: list[Any], results_dir: Path) -> None:
+    """Per encoder, task and head probed layer by layer: the curve beside the mix's result."""
     from ..benchmark.layer_curves import write_layer_curve
-    from ..benchmark.probe import run_probe
 
-    per_layer = []
-    for k in range(n):
-        result = run_probe(ds, task, cache_path, cfg, results_dir, allow_missing=allow_missing, layer=k)
-        console.print(score_line(f"{task.name} {result.label} layer {k}", result), markup=False, highlight=False)
-        per_layer.append(result)
-    csv_path, png_path = write_layer_curve(per_layer, mix, results_dir)
-    console.print(f"layer curve: {csv_path} and {png_path.name}", markup=False, highlight=False)
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for r in results:
+        groups.setdefault((r.encoder, r.task, r.label), []).append(r)
+    for members in groups.values():
+        per_layer = [r for r in members if r.layer is not None]
+        if not per_layer:
+            continue
+        mix = next((r for r in members if r.layer is None), None)
+        csv_path, png_path = write_layer_curve(per_layer, mix, results_dir)
+        console.print(f"layer curve: {csv_path} and {png_path.name}", markup=False, highlight=False)
+
+
+def _option_pair(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise ValueError(f"--cluster-option {text!r}: give KEY=VALUE")
+    key, value = text.split("=", 1)
+    return key.strip(), parse_value(value)
 
 
 def baselines(
