@@ -337,6 +337,17 @@ class CacheWriter:
             self._unsafe = True
             raise DiskFullError(self._full_message(rec_id, "a write failed for want of space"), unsafe=True) from None
 
+    def record_speed(self, audio_seconds: float, wall_seconds: float, parameters: int | None) -> None:
+        """Add this run's embedded audio and time to the cache's totals (its extraction speed, × real time, for the
+        board), and the encoder's parameter count."""
+        if getattr(self, "_unsafe", False) or not audio_seconds:
+            return
+        attrs = self.file.attrs
+        attrs["extraction_audio_seconds"] = float(attrs.get("extraction_audio_seconds", 0.0)) + audio_seconds
+        attrs["extraction_wall_seconds"] = float(attrs.get("extraction_wall_seconds", 0.0)) + wall_seconds
+        if parameters is not None:
+            attrs["encoder_parameters"] = parameters
+
     def close(self) -> None:
         if not getattr(self, "_unsafe", False):  # after a failed write HDF5 crashes on the next flush: never close it
             self.file.close()
@@ -442,3 +453,14 @@ def stored_layers(reader: CacheReader) -> int:
     if not ids:
         raise ValueError(f"{reader.path}: no recordings")
     return int(reader._recs[_key(ids[0])]["emb"].shape[1])
+
+
+def encoder_stats(attrs: dict[str, Any]) -> dict[str, float | int]:
+    """What a cache recorded about its encoder beyond the metadata: parameters and extraction speed (× real time)."""
+    out: dict[str, float | int] = {}
+    if "encoder_parameters" in attrs:
+        out["parameters"] = int(attrs["encoder_parameters"])
+    wall = float(attrs.get("extraction_wall_seconds", 0.0))
+    if wall > 0:
+        out["extraction_x_real_time"] = float(attrs.get("extraction_audio_seconds", 0.0)) / wall
+    return out

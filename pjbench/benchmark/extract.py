@@ -124,6 +124,15 @@ class _Decoded(TorchDataset):
         return {"index": i, "segments": torch.from_numpy(segs.audio), "last": segs.last_seconds, "duration": duration, "seconds": seconds}
 
 
+def parameter_count(encoder: Encoder) -> int | None:
+    """The encoder's parameters, counted over the torch modules it holds (None: none, e.g. an ONNX model)."""
+    modules = [v for v in vars(encoder).values() if isinstance(v, torch.nn.Module)]
+    if not modules:
+        return None
+    seen = {id(p): p.numel() for m in modules for p in m.parameters()}
+    return sum(seen.values())
+
+
 def kept_samples(cfg: SegmentConfig, sample_rate: int) -> int | None:
     """The samples the segments can use at most (None: all)."""
     return None if cfg.max_segments is None else cfg.max_segments * int(round(cfg.seconds * sample_rate))
@@ -293,6 +302,7 @@ def extract(
         bar.close()
     finally:
         report.wall_seconds = time.perf_counter() - start
+        writer.record_speed(report.audio_seconds, report.wall_seconds, parameter_count(encoder))
         writer.close()
     if report.skipped:
         log.warning("%d recordings skipped; reasons are stored in %s under /skipped", len(report.skipped), path)

@@ -14,7 +14,7 @@ from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
 from ..tasks import Task
 from . import bootstrap, predictions
-from .cache import CacheReader, LayerView
+from .cache import CacheReader, LayerView, encoder_stats
 from .feeders import Feeder
 from .results import TaskResult, build_result, check_writable, summed_confusion
 from .train import TrainConfig, deterministic_torch, train_seeds
@@ -126,6 +126,7 @@ def run_probe(
         seeds = [outcome for _, outcome in train_seeds(task, feeder, splits, cfg, progress=progress)]
         outcomes = [s.record() for s in seeds]
         encoder_config = reader.config
+        stats = encoder_stats(whole.attrs)
     finally:
         whole.close()
     groups = {r.id: r.groups for r in dataset.recordings}
@@ -161,7 +162,7 @@ def run_probe(
         primary_metric=task.primary_metric,
         per_seed=outcomes,
         config=config,
-        encoder_meta=encoder_config["encoder"],
+        encoder_meta={**encoder_config["encoder"], **stats},
         counts={
             **{f"n_{k}": len(v) for k, v in splits.items()},
             **{f"dropped_{k}": v for k, v in dropped.items()},

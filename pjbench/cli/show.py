@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,17 @@ from .common import DEFAULT_RESULTS, ResultsOpt, console, did_you_mean, fail, pr
 LISTS = ("encoders", "tasks", "datasets", "heads")
 
 
-def leaderboard(results_dir: ResultsOpt = DEFAULT_RESULTS) -> None:
+def leaderboard(
+    results_dir: ResultsOpt = DEFAULT_RESULTS,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="also write <dataset>/leaderboard.html: a static page (no server, no network) with sortable tables, the "
+            "intervals and marks, each encoder's metadata, the plots and layer curves",
+        ),
+    ] = False,
+) -> None:
     """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset.
 
     Cells are test-split scores in percent, mean ± 95% CI over seeds; a 'chance' row gives the best guess that
@@ -26,6 +37,14 @@ def leaderboard(results_dir: ResultsOpt = DEFAULT_RESULTS) -> None:
         fail(f"no results in {results_dir}; run `pjbench probe` first")
     try:
         print_leaderboards(results_dir)
+        if html:
+            from ..benchmark.html_board import write_html
+            from ..benchmark.results import UPDATE_REFERENCE_ENV, is_reference
+
+            if is_reference(results_dir) and os.environ.get(UPDATE_REFERENCE_ENV) != "1":
+                fail(f"{results_dir} holds pjbench's committed reference results, which are only read: copy them to write a page")
+            for path in write_html(results_dir).values():
+                console.print(f"page: {path}", markup=False, highlight=False)
     except ValueError as err:
         fail(str(err))
 

@@ -1,0 +1,103 @@
+"""The leaderboard page (issue 19): results/synthetic's board written as HTML and rendered in headless Chromium; the
+test reads the rendered DOM (rows, marks, the encoder table, plots) and sorts a column by a click; a screenshot is
+kept (tests/artifacts/leaderboard.png)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from pjbench.benchmark.html_board import write_html
+from pjbench.benchmark.results import REFERENCE_MARKER
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REFERENCE = Path(__file__).parents[1] / "results"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (.ci/run installs Debian's package)")
+
+
+def _chromium(*args: str) -> str:
+    done = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+class _Rows(HTMLParser):
+    """The board's body rows as lists of cell texts, and every image source."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.images: list[str] = []
+        self._in_board = self._in_body = self._in_cell = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self._in_board = "board" in (a.get("class") or "")
+        elif tag == "tbody" and self._in_board and "sortable" in (a.get("class") or ""):
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+        elif tag == "td" and self._in_body:
+            self._in_cell = True
+            self.rows[-1].append("")
+        elif tag == "img":
+            self.images.append(a.get("src") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "td":
+            self._in_cell = False
+        elif tag == "table":
+            self._in_board = False
+
+    def handle_data(self, data):
+        if self._in_cell:
+            self.rows[-1][-1] += data
+
+
+def _rendered_rows(page: Path) -> _Rows:
+    parser = _Rows()
+    parser.feed(_chromium("--dump-dom", page.as_uri()))
+    return parser
+
+
+def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(REFERENCE / "synthetic", results / "synthetic")
+    assert not (results / REFERENCE_MARKER).exists()
+    page = write_html(results)["synthetic"]
+    shown = _rendered_rows(page)
+    encoders = {row[0] for row in shown.rows}
+    assert {"mel", "basicpitch", "duration", "loudness"} <= encoders  # encoder and baseline rows
+    assert all(re.fullmatch(r"[\d.]+ ± [\d.]+( °)?( ★)?", cell) for row in shown.rows for cell in row[4:] if cell)
+    assert any("★" in cell for row in shown.rows for cell in row)
+    assert shown.images and all((page.parent / src).is_file() for src in shown.images)
+    dom = _chromium("--dump-dom", page.as_uri())
+    assert "training data" in dom and "Apache-2.0" in dom and "chance" in dom
+    # a click on the expertise-2way column header sorts the rows by it, best first
+    clicked = page.with_name("clicked.html")
+    column = next(i for i, h in enumerate(re.findall(r"<th>(.*?)</th>", page.read_text())) if h.startswith("expertise-2way"))
+    click = f"<script>document.querySelectorAll('table.board th')[{column}].click();</script></body>"
+    clicked.write_text(page.read_text().replace("</body>", click))
+    values = [float(row[column].split(" ")[0]) for row in _rendered_rows(clicked).rows if row[column]]
+    assert values == sorted(values, reverse=True)
+    clicked.write_text(page.read_text().replace("</body>", click.replace("</body>", click)))  # clicked twice: the other way
+    values = [float(row[column].split(" ")[0]) for row in _rendered_rows(clicked).rows if row[column]]
+    assert values == sorted(values) and len(values) == len(shown.rows)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "leaderboard.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1600,1000", page.as_uri())
+    assert shot.stat().st_size > 50_000
