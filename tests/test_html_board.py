@@ -18,7 +18,7 @@ from pjbench.benchmark.results import REFERENCE_MARKER
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REFERENCE = Path(__file__).parents[1] / "results"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (.ci/run installs Debian's package)")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (.ci/run installs Debian's package)")
 
 
 def _chromium(*args: str) -> str:
@@ -74,6 +74,7 @@ def _rendered_rows(page: Path) -> _Rows:
     return parser
 
 
+@needs_chromium
 def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(REFERENCE / "synthetic", results / "synthetic")
@@ -101,3 +102,11 @@ def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
     shot = ARTIFACTS / "leaderboard.png"
     _chromium(f"--screenshot={shot}", "--window-size=1600,1000", page.as_uri())
     assert shot.stat().st_size > 50_000
+
+
+def test_the_board_says_when_encoder_rows_saw_different_parts_of_each_recording():
+    from pjbench.benchmark.leaderboard import build_board, load_results
+
+    board = build_board("synthetic", load_results(REFERENCE)["synthetic"], REFERENCE)
+    (note,) = [n for n in board.notes if "saw different parts" in n]
+    assert "transkun: up to the first 10 s" in note and "mel: up to the first 300 s" in note

@@ -174,6 +174,22 @@ def mixed_configuration(row: Row) -> str | None:
     return f"{row.encoder} {row.head}{'-' + row.schedule if row.schedule else ''}: its results differ in {shown} (runs {', '.join(runs)})"
 
 
+def audio_budget_note(rows: list[Row]) -> str | None:
+    """When encoder rows saw different amounts of each recording (``--max-segments`` at extraction), say so: their
+    columns then compare encoders and input lengths at once."""
+    seen: dict[str, str] = {}
+    for row in rows:
+        for r in row.results.values():
+            segments = r.config.get("cache", {}).get("segments")
+            if not segments or row.baseline:
+                continue
+            keep, seconds = segments.get("max_segments"), segments.get("seconds", 10.0)
+            seen.setdefault(row.encoder, f"up to the first {keep * seconds:g} s" if keep else "whole recordings")
+    if len(set(seen.values())) < 2:
+        return None
+    return "the encoder rows saw different parts of each recording: " + "; ".join(f"{e}: {what}" for e, what in sorted(seen.items()))
+
+
 def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, cache: dict, memo: compare.Memo) -> set[int]:
     """Row indices marked in this column: the best and those tied with it (rows with predictions only)."""
     task, metric = column
@@ -295,6 +311,9 @@ def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> B
     if probe_rows and not any(row.baseline for row in rows):
         notes.append(f"no baseline rows yet: `pjbench baselines --dataset {dataset}` (or the same options as your probe) adds them.")
     notes += [f"‡ {text}" for text in mixed_notes]
+    budget = audio_budget_note(rows)
+    if budget:
+        notes.append(budget)
     stale_plots = [f"{r.task}.{r.label} ({why})" for r in results if (why := plot_problem(r, results_dir))]
     if stale_plots:
         notes.append(f"plots that do not belong to their results (rerun those probes): {'; '.join(stale_plots)}")
