@@ -25,6 +25,8 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,14 +281,20 @@ class CacheWriter:
     def write(self, rec_id: str, embeddings: np.ndarray, last_segment_seconds: float, source: Source, duration: float) -> None:
         data = embeddings.astype(np.float16)
         self._check_room(rec_id, data.nbytes)
-        try:
+        with self._no_room_is_fatal(rec_id):
             self._write(rec_id, data, last_segment_seconds, source, duration)
+        self.written += 1
+
+    @contextmanager
+    def _no_room_is_fatal(self, rec_id: str) -> Iterator[None]:
+        """A write HDF5 refused for want of space: the file is never flushed or closed again (HDF5 would crash)."""
+        try:
+            yield
         except (OSError, RuntimeError) as err:
             if not _no_room(err):
                 raise
             self._unsafe = True
             raise DiskFullError(self._full_message(rec_id, "a write failed for want of space"), unsafe=True) from None
-        self.written += 1
 
     def _check_room(self, rec_id: str, nbytes: int) -> None:
         need = nbytes + nbytes // 16 + 2**16  # the data, its checksums and index, the recording's group
@@ -325,17 +333,12 @@ class CacheWriter:
         self.file.flush()
 
     def skip(self, rec_id: str, reason: str) -> None:
-        try:
+        with self._no_room_is_fatal(rec_id):
             key = _key(rec_id)
             if key in self.skipped:
                 del self.skipped[key]
             self.skipped.create_group(key).attrs["reason"] = reason
             self.file.flush()
-        except (OSError, RuntimeError) as err:
-            if not _no_room(err):
-                raise
-            self._unsafe = True
-            raise DiskFullError(self._full_message(rec_id, "a write failed for want of space"), unsafe=True) from None
 
     def record_speed(self, audio_seconds: float, wall_seconds: float, parameters: int | None) -> None:
         """Add this run's embedded audio and time to the cache's totals (its extraction speed, × real time, for the

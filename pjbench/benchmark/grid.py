@@ -42,10 +42,6 @@ class ProbeJob:
     threads: int = 0  # torch threads in a worker process (0: torch's default)
     progress: bool = False  # progress bars (the serial run's, in a terminal)
 
-    def describe(self) -> str:
-        layer = "" if self.layer is None else f" layer {self.layer}"
-        return f"{self.cache_path.stem} {self.task} {self.train.head}{layer}"
-
 
 def recorded(job: ProbeJob) -> TaskResult | None:
     """The job's result if it is on record with the same training settings, cache, layer and split (else None)."""

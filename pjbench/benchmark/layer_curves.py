@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .leaderboard import chance_levels, interval
+from .leaderboard import UNSCALED, chance_levels, interval
 from .results import TaskResult
 
 FIELDS = (
@@ -104,7 +104,7 @@ def _plot(rows: list[dict[str, object]], weights: tuple[np.ndarray, np.ndarray] 
     layers = [r for r in rows if r["layer"] != "mix"]
     mix = next((r for r in rows if r["layer"] == "mix"), None)
     first = rows[0]
-    scale = 1.0 if first["metric"] in {"kendall_tau", "spearman", "mae"} else 100.0
+    scale = 1.0 if first["metric"] in UNSCALED else 100.0
     fig, axes = plt.subplots(1, 2 if weights is not None else 1, figsize=(10 if weights is not None else 6, 4), dpi=110, squeeze=False)
     ax = axes[0, 0]
     x = np.array([int(str(r["layer"])) for r in layers])

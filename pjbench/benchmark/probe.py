@@ -17,6 +17,7 @@ from . import bootstrap, predictions
 from .cache import CacheReader, LayerView, encoder_stats
 from .feeders import Feeder
 from .results import TaskResult, build_result, check_writable, summed_confusion
+from .shards import shard_of
 from .train import TrainConfig, deterministic_torch, train_seeds
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,8 @@ def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path, extract_hi
     """The newest cache of ``encoder_name`` for ``dataset``; ``extract_hint`` is the command that would make one."""
     folder = cache_root / dataset.name
     found = sorted(folder.glob(f"{encoder_name}-*.h5"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
-    shards = [p for p in found if ".shard-" in p.name]
-    found = [p for p in found if ".shard-" not in p.name]  # a shard holds a share: probes read the merged cache
+    shards = [p for p in found if shard_of(p) is not None]
+    found = [p for p in found if shard_of(p) is None]  # a shard holds a share: probes read the merged cache
     if not found and shards:
         raise FileNotFoundError(f"{folder} holds only shards of the {encoder_name} cache; run `pjbench cache merge {shards[0]}` first")
     if not found:

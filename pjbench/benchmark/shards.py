@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
-
 from ..audio import AudioError, probe_audio
 from ..datasets.base import Recording
 from .cache import CacheReader, CacheWriter, Source, _key
@@ -73,15 +71,21 @@ def share(recordings: list[Recording], shard: Shard) -> list[Recording]:
     return [r for r in recordings if r.id in mine]
 
 
+def shard_of(path: Path) -> Shard | None:
+    """The share a shard file holds (None: not a shard file)."""
+    found = SHARD_NAME.match(path.name)
+    return Shard(int(found.group("index")), int(found.group("count"))) if found else None
+
+
 def shard_files(cache_path: Path) -> list[Path]:
     """The shard files of a cache, whichever shard or the cache itself is named; one N at a time."""
-    found = SHARD_NAME.match(cache_path.name)
-    stem = found.group("stem") if found else cache_path.stem
-    files = sorted(cache_path.parent.glob(f"{stem}.shard-*-of-*.h5"), key=lambda p: int(SHARD_NAME.match(p.name).group("index")))  # type: ignore[union-attr]
-    counts = {int(SHARD_NAME.match(p.name).group("count")) for p in files}  # type: ignore[union-attr]
+    stem = main_path(cache_path).stem
+    parts = {p: shard_of(p) for p in cache_path.parent.glob(f"{stem}.shard-*-of-*.h5")}
+    shards = {p: k for p, k in parts.items() if k is not None}
+    counts = {k.count for k in shards.values()}
     if len(counts) > 1:
         raise ValueError(f"{cache_path.parent}: shards of {stem} split {sorted(counts)} ways; keep one split's files")
-    return files
+    return sorted(shards, key=lambda p: shards[p].index)
 
 
 def main_path(cache_path: Path) -> Path:
@@ -105,9 +109,9 @@ def merge(cache_path: Path) -> MergeReport:
     files = shard_files(cache_path)
     if not files:
         raise FileNotFoundError(f"no shard files of {target.name} in {target.parent} (`pjbench extract --shard K/N` writes them)")
-    count = int(SHARD_NAME.match(files[0].name).group("count"))  # type: ignore[union-attr]
-    present = {int(SHARD_NAME.match(p.name).group("index")) for p in files}  # type: ignore[union-attr]
-    report = MergeReport(target, shards=len(files), missing_shards=sorted(set(range(count)) - present))
+    shards = [k for k in map(shard_of, files) if k is not None]
+    missing = sorted(set(range(shards[0].count)) - {k.index for k in shards})
+    report = MergeReport(target, shards=len(files), missing_shards=missing)
     first = CacheReader(files[0])
     attrs = {k: v for k, v in first.attrs.items() if k != "shard"}
     first.close()
@@ -123,7 +127,7 @@ def merge(cache_path: Path) -> MergeReport:
                     if writer.complete(rec_id, source):
                         report.already += 1
                         continue
-                    _copy(reader, writer, rec_id)
+                    _copy(reader, writer, rec_id, source)
                     report.copied += 1
                 for rec_id, reason in reader.skipped().items():
                     writer.skip(rec_id, reason)
@@ -135,10 +139,8 @@ def merge(cache_path: Path) -> MergeReport:
     return report
 
 
-def _copy(reader: CacheReader, writer: CacheWriter, rec_id: str) -> None:
+def _copy(reader: CacheReader, writer: CacheWriter, rec_id: str, source: Source) -> None:
     """One recording, as stored (its checksummed float16 data read and written unchanged)."""
-    group: h5py.Group = reader._recs[_key(rec_id)]
-    attrs = group.attrs
-    source = Source(str(attrs.get("source_path", "")), int(attrs["source_size"]), float(attrs["source_mtime"]))
-    data = reader.get(rec_id).embeddings  # checked on the way (checksums, finite values)
-    writer.write(rec_id, data, float(attrs["last_segment_seconds"]), source, duration=float(attrs.get("duration", 0.0)))
+    rec = reader.get(rec_id)  # checked on the way (checksums, finite values)
+    duration = float(reader._recs[_key(rec_id)].attrs.get("duration", 0.0))
+    writer.write(rec_id, rec.embeddings, rec.last_segment_seconds, source, duration=duration)
