@@ -44,6 +44,13 @@ def load_audio(path: str | Path, sample_rate: int, max_samples: int | None = Non
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
+def peak_gain(audio: np.ndarray, peak: float) -> float:
+    """The factor that brings the recording's largest absolute sample to ``peak`` (0: no normalisation, 1.0 returned;
+    an all-zero recording is left as it is, for the silence check to name it)."""
+    top = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return peak / top if peak and top > 0.0 else 1.0
+
+
 # decoded past a cut, so that the resampler's filter sees what it sees in the whole file: far more than soxr's reach
 RESAMPLER_MARGIN_SECONDS = 1.0
 

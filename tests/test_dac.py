@@ -102,3 +102,27 @@ def test_reference_one_second_chunks(checkpoints):
     with torch.no_grad():
         second = model.encode(x[:, 16000:32000].unsqueeze(1)).quantized_representation.transpose(1, 2)
     assert torch.allclose(out[0, 0, 1000:2000], second[0], atol=1e-4)  # each second encoded on its own
+
+
+def test_a_folder_with_a_missing_or_stray_weight_is_refused(checkpoints, tmp_path):
+    """transformers' from_pretrained only reports these and runs on random weights: pjbench refuses, naming the key."""
+    from safetensors.torch import load_file, save_file
+
+    from pjbench.encoders.checkpoints import CheckpointError
+
+    root, _ = checkpoints
+    state = load_file(str(root / "hf" / "model.safetensors"))
+    for name, change in (
+        ("missing", lambda s: s.pop(sorted(k for k in s if k.startswith("encoder.block.0"))[0])),
+        ("stray", lambda s: s.__setitem__("encoder.extra_head.weight", torch.zeros(3))),
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text((root / "hf" / "config.json").read_text())
+        broken = dict(state)
+        change(broken)
+        save_file(broken, str(folder / "model.safetensors"))
+        with pytest.raises(CheckpointError, match="missing keys|unexpected keys") as err:
+            load_encoder("dac", checkpoint=str(folder))
+        assert str(folder) in str(err.value)
+        assert ("encoder.extra_head.weight" in str(err.value)) == (name == "stray")

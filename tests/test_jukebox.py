@@ -45,8 +45,37 @@ def test_top_level_shape_and_values(checkpoint):
     assert enc.meta.frame_rate == pytest.approx(344.53125)
     with torch.no_grad():
         assert torch.allclose(out[:, 0], top(x.unsqueeze(1)).transpose(1, 2), atol=1e-5)
-    ref = load_encoder("jukebox", checkpoint=str(path), reference=True)
-    assert torch.allclose(ref.embed(x * 0.5), ref.embed(x), atol=1e-4)  # peak-normalised input
+
+
+def test_each_recording_is_peak_normalised_as_a_whole(checkpoint, tmp_path):
+    """As the study's extraction and jukemirlib: x / max|x| over the recording, not per segment (a quiet first
+    segment stays quiet beside a loud second one)."""
+    import numpy as np
+    import soundfile as sf
+
+    from pjbench.benchmark.cache import CacheReader
+    from pjbench.benchmark.extract import ExtractConfig, extract
+    from pjbench.benchmark.segments import SegmentConfig
+    from pjbench.datasets.base import Dataset, Recording
+
+    path, top = checkpoint
+    rng = np.random.default_rng(0)
+    audio = rng.standard_normal(44100 * 4).astype(np.float32) * 0.05
+    audio[44100 * 2 :] *= 8  # the second 2-s segment is louder: it sets the peak
+    sf.write(tmp_path / "a.wav", audio, 44100, subtype="FLOAT")
+    ds = Dataset("jukebox-peak", [Recording("a", tmp_path / "a.wav", "test")], ())
+    cfg = ExtractConfig(SegmentConfig(seconds=2.0, max_segments=None))
+    report = extract(ds, load_encoder("jukebox", checkpoint=str(path)), cfg, cache_root=tmp_path, progress=False)
+    reader = CacheReader(report.cache_path)
+    stored = reader.get("a").embeddings[:, 0]
+    assert reader.attrs["encoder"] == "jukebox"
+    reader.close()  # an open reader would be inherited by later tests' decoding workers
+    x = torch.from_numpy(audio / np.abs(audio).max()).reshape(2, 1, -1)
+    with torch.no_grad():
+        expected = top(x).transpose(1, 2).numpy()
+    assert np.allclose(stored, expected, atol=2e-3 * np.abs(expected).max())
+    plain = extract(ds, load_encoder("jukebox", checkpoint=str(path), normalise=False), cfg, cache_root=tmp_path, progress=False)
+    assert plain.cache_path != report.cache_path  # the normalisation is part of the cache key
 
 
 def test_validator_and_errors(checkpoint, tmp_path):

@@ -162,3 +162,29 @@ def test_layers_each_writes_a_result_per_layer_and_a_curve_per_task(tiny_mert, t
     # a one-layer cache has no curve to draw
     r = CliRunner().invoke(app, [*args, "--cache", str(tiny_mel_cache), "--layers", "each"])
     assert r.exit_code == 1 and "stores one layer" in r.output and "--layer all" in r.output, r.output
+
+
+def test_stable_layer_norm_last_layer_is_after_the_final_layernorm(tmp_path):
+    """MERT-v1-330M (do_stable_layer_norm): the last hidden state is the encoder's final LayerNorm output, as
+    transformers 4.x gave MERT's own code; transformers 5's hidden_states[-1] is the block output before it."""
+    folder = tmp_path / "MERT-v1-330M-tiny"
+    folder.mkdir()
+    raw = {**TINY_MERT, "do_stable_layer_norm": True, "feat_extract_norm": "layer", "conv_bias": True}
+    config = transformers.HubertConfig(**{k: v for k, v in raw.items() if k not in ("architectures", "auto_map", "model_type")})
+    torch.manual_seed(1)
+    model = transformers.HubertModel(config).eval()
+    with torch.no_grad():  # a non-trivial final LayerNorm, as a trained one is
+        model.encoder.layer_norm.weight.normal_(1.0, 0.5)
+        model.encoder.layer_norm.bias.normal_(0.0, 0.5)
+    (folder / "config.json").write_text(json.dumps(raw))
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    enc = load_encoder("mert", checkpoint=str(folder))
+    x = torch.randn(1, 24000 * 2) * 0.1
+    out = enc.embed(x)
+    normed = (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, keepdim=True, unbiased=False) + 1e-7)
+    with torch.no_grad():
+        states = model(normed, output_hidden_states=True).hidden_states
+        after_norm = model.encoder.layer_norm(states[-1])
+    assert out.shape[1] == 3
+    assert torch.allclose(out[:, -1], after_norm, atol=1e-5)
+    assert torch.allclose(out[:, 1], states[1], atol=1e-5)  # the blocks' outputs before it are as they were

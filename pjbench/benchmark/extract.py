@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
 from .. import __version__
-from ..audio import AudioError, load_audio, probe_audio
+from ..audio import AudioError, load_audio, peak_gain, probe_audio
 from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder
 from ..paths import cache_dir
@@ -44,6 +44,23 @@ class ExtractConfig:
     batch_size: int = 16  # segments per encoder call
     device: str = "auto"
     workers: int = 1  # decoding processes
+    precision: str = "fp32"  # "fp32", "bf16" or "fp16": the encoder's arithmetic (autocast); part of the cache key
+
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_for(precision: str, device: torch.device):
+    """The autocast context of ``precision`` on ``device`` (fp32: none). fp16 on a CPU is refused: few CPU kernels
+    have it and it is slower there than fp32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision {precision!r}: give fp32, bf16 or fp16")
+    dtype = PRECISIONS[precision]
+    if dtype is None:
+        return nullcontext()
+    if device.type == "cpu" and dtype == torch.float16:
+        raise ValueError("--precision fp16 needs a GPU; on a CPU use bf16 or fp32")
+    return torch.autocast(device.type, dtype=dtype)
 
 
 @dataclass
@@ -77,6 +94,7 @@ def cache_config(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig) -> dict
         "segments": asdict(cfg.segments),
         "layer": cfg.layer,
         "pool": cfg.pool,
+        "precision": cfg.precision,
     }
 
 
@@ -104,8 +122,8 @@ def cache_path_for(dataset: Dataset, encoder: Encoder, cfg: ExtractConfig, root:
 
 
 class _Decoded(TorchDataset):
-    def __init__(self, recordings: list[Recording], sample_rate: int, seg_cfg: SegmentConfig) -> None:
-        self.recordings, self.sample_rate, self.seg_cfg = recordings, sample_rate, seg_cfg
+    def __init__(self, recordings: list[Recording], sample_rate: int, seg_cfg: SegmentConfig, file_peak: float = 0.0) -> None:
+        self.recordings, self.sample_rate, self.seg_cfg, self.file_peak = recordings, sample_rate, seg_cfg, file_peak
 
     def __len__(self) -> int:
         return len(self.recordings)
@@ -115,7 +133,10 @@ class _Decoded(TorchDataset):
         kept = kept_samples(self.seg_cfg, self.sample_rate)
         try:
             audio = load_audio(rec.path, self.sample_rate, kept)  # a long file's uncut rest is never decoded
-            segs = segment(audio, self.sample_rate, self.seg_cfg)
+            segs = segment(audio, self.sample_rate, self.seg_cfg)  # the silence check sees the audio as recorded
+            # an encoder that wants each recording at one peak (Jukebox, Audio-MAE's reference) says so in its options;
+            # the peak is the whole kept audio's, a trailing part too short for a segment included
+            segs.audio *= np.float32(peak_gain(audio, self.file_peak))
             # the recording's whole length, from the header where only its head was decoded
             duration = probe_audio(rec.path).duration if len(audio) == kept else len(audio) / self.sample_rate
         except (AudioError, TooShortError, SilentError) as err:
@@ -195,7 +216,8 @@ def extract(
     device = resolve_device(cfg.device)
     encoder.to(device)
     meta = encoder.meta
-    layer_index(cfg.layer, meta.n_layers)  # a wrong --layer fails before any audio is read
+    layer_index(cfg.layer, meta.n_layers)  # a wrong --layer or --precision fails before any audio is read
+    autocast_for(cfg.precision, device)
     conf = cache_config(dataset, encoder, cfg)
     path = cache_path_for(dataset, encoder, cfg, cache_root)
     recordings = dataset.recordings
@@ -237,13 +259,13 @@ def extract(
         if report.already_done:
             log.info("%d recordings already in %s; extracting %d", report.already_done, path, len(todo))
         loader = DataLoader(
-            _Decoded(todo, meta.sample_rate, cfg.segments),
+            _Decoded(todo, meta.sample_rate, cfg.segments, float(meta.options.get("file_peak", 0.0))),
             batch_size=None,
             num_workers=cfg.workers,
             pin_memory=device.type == "cuda",
             prefetch_factor=4 if cfg.workers else None,
         )
-        autocast = torch.autocast("cuda", dtype=torch.float16) if device.type == "cuda" else nullcontext()
+        autocast = autocast_for(cfg.precision, device)
         pending: list[tuple[Recording, dict[str, Any]]] = []
 
         def flush() -> None:

@@ -106,6 +106,14 @@ def extract(
         ),
     ] = "none",
     workers: Annotated[int, typer.Option(help="audio decoding processes")] = 1,
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="the encoder's arithmetic: fp32 (the default and the reference's) | bf16 | fp16 (GPU only); a lower "
+            "precision is faster on a GPU and changes the features slightly (docs/benchmarks.md measures how much); it is "
+            "part of the cache's key"
+        ),
+    ] = "fp32",
     audio_root: AudioRootOpt = None,
     labels: LabelsOpt = None,
     split_seed: SplitSeedOpt = 0,
@@ -144,7 +152,7 @@ def extract(
         enc = load_named_encoder(encoder, option, checkpoint)  # a wrong encoder name fails before any data is built
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed, build_missing=True)
         keep = ds.max_segments if max_segments is None else (max_segments or None)
-        cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers)
+        cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers, precision)
         report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache(), shard=part)
         if torchrun:
             merged = merge_after_all_ranks(report.cache_path)
@@ -256,6 +264,11 @@ def validate_encoder(
         checks = run_checks(enc, device=device_name(device))
     except EXPECTED as err:
         fail(str(err))
+    if checkpoint:
+        from ..encoders.checkpoints import weights_digest
+
+        for name, digest in weights_digest(checkpoint).items():
+            console.print(f"weights {name} sha256 {digest}", markup=False, highlight=False)
     table = Table(title=f"validate-encoder {encoder}")
     table.add_column("check", no_wrap=True)
     table.add_column("result", no_wrap=True)

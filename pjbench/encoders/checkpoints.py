@@ -57,6 +57,40 @@ def load_torch_file(path: str | Path) -> Any:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def load_pretrained_strictly(model_class: Any, folder: Path) -> Any:
+    """``model_class.from_pretrained(folder)`` offline, refused unless every weight of the model came from the folder
+    and every weight in the folder was used (transformers itself only reports those and runs on random weights)."""
+    model, info = model_class.from_pretrained(folder, local_files_only=True, output_loading_info=True)
+    problems = {kind: sorted(str(k) for k in info.get(kind) or ()) for kind in ("missing_keys", "unexpected_keys", "mismatched_keys")}
+    problems = {kind: keys for kind, keys in problems.items() if keys}
+    if problems or info.get("error_msgs"):
+        detail = "; ".join(f"{kind.replace('_', ' ')} {keys[:8]}" for kind, keys in problems.items())
+        raise CheckpointError(f"{folder} does not match {model_class.__name__}: {detail or info['error_msgs'][:2]}")
+    return model.eval()
+
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json", "preprocessor_config.json")
+
+
+def weights_digest(path: str | Path) -> dict[str, str]:
+    """sha256 of a weights file, or of each weights and configuration file of a Hugging Face folder: what a
+    reader needs to tell which checkpoint produced a set of features."""
+    import hashlib
+
+    path = Path(path).expanduser()
+    files = [path] if path.is_file() else [path / name for name in WEIGHT_FILES if (path / name).is_file()]
+    if not files:
+        raise CheckpointError(f"{path}: no weights file to take a digest of")
+    digests = {}
+    for file in files:
+        h = hashlib.sha256()
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+        digests[file.name] = h.hexdigest()
+    return digests
+
+
 def strict_load(module: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
     missing, unexpected = module.load_state_dict(state, strict=False)
     if missing or unexpected:

@@ -6,7 +6,8 @@ quantisation. Unlike the reference, which encoded 1-second chunks independently 
 87 frames/s), the whole 10-s segment is encoded at once (``reference=True`` restores the 1-s chunks), right-padded to a multiple of the
 hop (512) as DAC's own ``preprocess`` does: 862 frames at 86.13 frames/s for 44.1 kHz.
 
-Checkpoints: a transformers folder (``config.json`` + weights, e.g. a snapshot of
+Checkpoints, both loaded strictly (a missing, unexpected or misshapen weight is an error naming it and the file,
+never a model run on random weights): a transformers folder (``config.json`` + weights, e.g. a snapshot of
 ``descript/dac_44khz``), or descript's own weights file (``weights_44khz_8kbps_0.0.1.pth``:
 ``{"state_dict", "metadata": {"kwargs"}}``), whose parameter names are mapped here onto
 DacModel's and whose weight-normalised convolutions (``weight_g``, ``weight_v``) are folded
@@ -22,7 +23,7 @@ from pathlib import Path
 import torch
 
 from .base import Framing
-from .checkpoints import CheckpointError, load_torch_file, resolve_snapshot, strict_load
+from .checkpoints import CheckpointError, load_pretrained_strictly, load_torch_file, resolve_snapshot, strict_load
 from .specs import BUILTIN
 
 RES_PARTS = ("snake1", "conv1", "snake2", "conv2")
@@ -127,7 +128,7 @@ class DacEncoder:
         else:
             folder = resolve_snapshot(path, model_id)
             config = DacConfig.from_pretrained(folder, local_files_only=True)
-            self.model = DacModel.from_pretrained(folder, local_files_only=True).eval()
+            self.model = load_pretrained_strictly(DacModel, folder)
             revision = folder.name
         self.representation = representation
         self.hop = int(config.hop_length)

@@ -9,8 +9,11 @@ Architecture (Jukebox ``hparams.vqvae``): levels 3, ``downs_t`` (3, 2, 2), ``str
 width 32 and depth 4 at the top level (multipliers 2, 1, 1 apply to levels 0, 1, 2), residual
 blocks of a dilated 3-tap and a 1x1 convolution with dilation 3**d, ``m_conv`` 1.
 
-``reference=True`` peak-normalises each segment before encoding, the closest a segment-wise
-encoder gets to the reference's whole-file peak normalisation.
+Input: each recording peak-normalised as a whole before it is cut into segments (``x / max|x|``, as the
+published study's extraction and jukemirlib do), declared as ``options["file_peak"] = 1.0`` and applied by
+pjbench's decoder (``pjbench.audio.peak_normalise``); ``-o normalise=false`` embeds the audio as decoded. The peak is
+the kept part's (the first ``--max-segments`` segments): for a recording longer than that, the reference's peak
+over the whole file may be higher. Equal to the fixture made by openai/jukebox's own ``Encoder`` (tests/test_fidelity.py).
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ class VqvaeLevelEncoder(nn.Module):
 
 
 class JukeboxEncoder:
-    def __init__(self, checkpoint: str | None = None, level: int = 2, reference: bool = False, width: int = 32, depth: int = 4) -> None:
+    def __init__(self, checkpoint: str | None = None, level: int = 2, normalise: bool = True, width: int = 32, depth: int = 4) -> None:
         if checkpoint is None:
             raise CheckpointError(
                 "jukebox needs --checkpoint PATH: the 5b model's vqvae.pth.tar (Jukebox's own download; not on the Hugging Face hub)"
@@ -98,7 +101,6 @@ class JukeboxEncoder:
             raise CheckpointError(f"{checkpoint} has no {prefix}* weights (is it a VQ-VAE checkpoint?)")
         self.model = VqvaeLevelEncoder(level=level, width=width, depth=depth).eval()
         strict_load(self.model, mine, f"{checkpoint} ({prefix}*)")
-        self.reference = reference
         hop = 2 ** sum((3, 2, 2)[: level + 1])
         spec = BUILTIN["jukebox"].meta
         assert spec is not None
@@ -107,7 +109,7 @@ class JukeboxEncoder:
             revision=f"local:{Path(checkpoint).name}",
             frame_rate=44100 / hop,
             description=f"Jukebox 5b VQ-VAE level-{level} encoder output before quantisation (hop {hop})",
-            options={"level": level, "reference": reference},
+            options={"level": level, "file_peak": 1.0 if normalise else 0.0},
         )
 
     def to(self, device: torch.device) -> JukeboxEncoder:
@@ -116,8 +118,5 @@ class JukeboxEncoder:
 
     @torch.no_grad()
     def embed(self, audio: torch.Tensor) -> torch.Tensor:
-        x = audio.float()
-        if self.reference:
-            x = x / x.abs().amax(dim=1, keepdim=True).clamp(min=1e-8)
-        out = self.model(x.unsqueeze(1))  # (batch, 64, frames)
+        out = self.model(audio.float().unsqueeze(1))  # (batch, 64, frames)
         return out.transpose(1, 2).unsqueeze(1)

@@ -9,7 +9,9 @@ logits before the softmax and back (the same result), ``deepnorm`` and the CQT f
 Input: 24 kHz mono, each segment normalised to zero mean and unit variance (MERT's
 ``Wav2Vec2FeatureExtractor`` with ``do_normalize``). Output: all hidden states, the CNN
 projection plus every Transformer layer (13 for 95M, 25 for 330M), 75 frames/s
-(a 10-s segment gives 749 frames, as the reference's 749 x 1024).
+(a 10-s segment gives 749 frames, as the reference's 749 x 1024), in the order and with the values that
+transformers 4.x gave MERT's own code: for the 330M model the last one after the encoder's final LayerNorm
+(``hidden_states_as_published``; equal to the fixture made by transformers 4.x, tests/test_fidelity.py).
 """
 
 from __future__ import annotations
@@ -92,7 +94,17 @@ class MertEncoder:
         if self.normalize:  # per segment, as Wav2Vec2FeatureExtractor(do_normalize=True)
             x = (x - x.mean(dim=1, keepdim=True)) / torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + 1e-7)
         out = self.model(x, output_hidden_states=True)
-        return torch.stack(out.hidden_states, dim=1)  # (batch, layers, frames, dim)
+        return torch.stack(hidden_states_as_published(out), dim=1)  # (batch, layers, frames, dim)
+
+
+def hidden_states_as_published(out) -> list[torch.Tensor]:
+    """The hidden states as transformers 4.x returned them, which MERT's own code and the published study used.
+
+    With ``do_stable_layer_norm`` (MERT-v1-330M) the encoder ends in a LayerNorm: transformers 4.x stored its output
+    as the last hidden state, transformers 5 stores the last block's output before it (the normed one is only in
+    ``last_hidden_state``). Taking ``last_hidden_state`` as the last entry is right under both, and for the 95M model
+    (no final LayerNorm after the blocks) it is the same tensor."""
+    return [*out.hidden_states[:-1], out.last_hidden_state]
 
 
 def mert_330m(checkpoint: str | None = None) -> MertEncoder:

@@ -156,17 +156,19 @@ BUILTIN: dict[str, EncoderSpec] = {
             "pjbench.encoders.audiomae:AudioMaeEncoder",
             EncoderMeta(
                 "audiomae",
-                "official pretrained.pth",
+                "finetuned:finetuned.pth",
                 16000,
                 51.2,
                 768,
                 13,
                 "CC-BY-4.0 (Audio-MAE weights)",
                 ("AudioSet-2M",),
-                "Audio-MAE ViT-B/16 patch tokens (64 time x 8 frequency), via transformers ViTModel",
+                "Audio-MAE ViT-B/16 (finetuned) patch tokens (64 time x 8 frequency), via transformers ViTModel; "
+                "stereo averaged to mono (the reference took the left channel)",
+                options={"weights": "finetuned", "reference": False},
                 framing=Framing(fixed=512, max_seconds=10.24),  # a 1024-frame fbank: shorter input is padded
             ),
-            "the official .pth (--checkpoint)",
+            "the official finetuned.pth, the study's (--checkpoint; -o weights=pretrained for pretrained.pth)",
         ),
         EncoderSpec(
             "jukebox",
@@ -180,7 +182,8 @@ BUILTIN: dict[str, EncoderSpec] = {
                 1,
                 "Noncommercial Use License (Jukebox weights)",
                 ("Jukebox 1.2M songs",),
-                "Jukebox 5b VQ-VAE level-2 encoder output before quantisation (hop 128)",
+                "Jukebox 5b VQ-VAE level-2 encoder output before quantisation (hop 128), each recording peak-normalised",
+                options={"level": 2, "file_peak": 1.0},
                 framing=Framing("floor"),  # strided convs (kernel 2s, stride s, padding s/2) halve the length exactly
             ),
             "Jukebox's own vqvae.pth.tar (--checkpoint)",
