@@ -121,3 +121,24 @@ def test_precision_is_part_of_the_cache_key_and_checked(tiny, tmp_path):
         autocast_for("fp16", torch.device("cpu"))
     with pytest.raises(ValueError, match="give fp32, bf16 or fp16"):
         autocast_for("fp8", torch.device("cpu"))
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_dac_equals_descript_audio_codec(reference):
+    """descript's weights file through DacModel: z of a whole segment, and of the study's independent 1-s chunks."""
+    folder, provenance, outputs = fixture("dac-tiny")
+    state = torch.load(folder / "weights_tiny.pth", weights_only=True)["state_dict"]
+    assert any(k.endswith("weight_g") for k in state)  # descript's own weight-norm layout
+    encoder = load_encoder("dac", checkpoint=str(folder / "weights_tiny.pth"), reference=reference)
+    ours = encoder.embed(torch.from_numpy(signal(provenance, "chord"))[None])[0, 0].numpy()
+    theirs = outputs["chord/z_1s_chunks" if reference else "chord/z"]
+    assert_close(ours, theirs, provenance["tolerance"], f"dac reference={reference}")
+
+
+def test_dac_from_a_transformers_folder_equals_descript_audio_codec(tmp_path):
+    """The same weights saved as a transformers folder load strictly and give descript's z."""
+    folder, provenance, outputs = fixture("dac-tiny")
+    load_encoder("dac", checkpoint=str(folder / "weights_tiny.pth")).model.save_pretrained(tmp_path / "hf")
+    encoder = load_encoder("dac", checkpoint=str(tmp_path / "hf"))
+    ours = encoder.embed(torch.from_numpy(signal(provenance, "chord"))[None])[0, 0].numpy()
+    assert_close(ours, outputs["chord/z"], provenance["tolerance"], "dac from a transformers folder")

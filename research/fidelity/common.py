@@ -19,6 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
+import fidelity_signals as signals  # noqa: E402, F401  (the generators' signals: the tests' own recipes)
 
 FIXTURES = ROOT / "tests" / "fixtures" / "fidelity"
 

@@ -49,3 +49,12 @@ fi
 
 # Jukebox: its VQ-VAE encoder needs torch only
 (cd "$HERE" && "$WORK/vit/bin/python" reference_jukebox.py "${JUKEBOX_SRC:?set JUKEBOX_SRC}")
+
+# DAC: descript-audio-codec's own modules from its wheel, without its requirements (audiotools pulls a torchaudio that
+# no release builds for torch 2.13; the encoder needs only torch and einops)
+pip_q "$WORK/vit" einops tqdm
+if [ ! -d "$WORK/dac/dac" ]; then
+    "$WORK/vit/bin/pip" download -q --no-deps "descript-audio-codec==1.0.0" -d "$WORK/wheels"
+    python3 -m zipfile -e "$WORK"/wheels/descript_audio_codec-1.0.0-*.whl "$WORK/dac"
+fi
+(cd "$HERE" && "$WORK/vit/bin/python" reference_dac.py "$WORK/dac")
