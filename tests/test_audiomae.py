@@ -112,14 +112,15 @@ def test_the_finetuned_checkpoint_is_the_default_and_has_no_final_norm(tmp_path)
         load_encoder("audiomae", checkpoint=str(path), weights="pretrained")
 
 
-def test_the_reference_fbank_covers_the_whole_segment_at_32_khz():
+def test_the_reference_fbank_covers_the_whole_segment_at_32_khz(checkpoint):
     """The study's extraction: the Kaldi fbank at 32 kHz (998 frames for 10 s), not normalised. Told 16 kHz, the
     frames covered only the first 5.12 s: 6 s of silence then noise gave an all-floor image."""
-    from pjbench.encoders.audiomae import fbank_image
-
+    path, _ = checkpoint
+    enc = load_encoder("audiomae", checkpoint=str(path), weights="pretrained", reference=True)
+    assert enc.meta.sample_rate == 32000 and enc.meta.options["file_peak"] == 0.5
     wave = np.zeros(32000 * 10, np.float32)
     wave[32000 * 6 :] = np.random.default_rng(0).standard_normal(32000 * 4).astype(np.float32) * 0.1
-    image = fbank_image(wave, 32000, normalize=False)
+    image = enc.fbank(torch.from_numpy(wave)[None])[0, 0].numpy()
     floor = np.log(np.float32(1.192092955078125e-07))
     assert np.all(image[998:] == 0)  # 998 frames of audio, then zero rows up to 1024, as the recipe pads
     active = np.where(image[:998].max(axis=1) > floor + 1)[0]

@@ -88,3 +88,9 @@ def test_validator_and_errors(checkpoint, tmp_path):
     torch.save({"model": {"decoders.0.out.weight": torch.zeros(1)}}, empty)
     with pytest.raises(CheckpointError, match="no encoders.2"):
         load_encoder("jukebox", checkpoint=str(empty))
+
+
+def test_an_option_it_does_not_take_names_the_ones_it_does(checkpoint):
+    path, _ = checkpoint
+    with pytest.raises(ValueError, match="encoder jukebox has no option reference; its options: level, normalise"):
+        load_encoder("jukebox", checkpoint=str(path), reference=True)  # the study's whole-file peak is now the default

@@ -25,6 +25,23 @@ def available() -> dict[str, EncoderSpec]:
     return specs
 
 
+def check_options(name: str, factory: Any, options: dict[str, Any]) -> None:
+    """An option the encoder does not take is one line naming the options it does take (not a TypeError)."""
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C factory: let the call itself say
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = [k for k, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and k != "self"]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        takes = ", ".join(k for k in accepted if k != "checkpoint") or "none"
+        raise ValueError(f"encoder {name} has no option {', '.join(unknown)}; its options: {takes}")
+
+
 def load_encoder(name: str, **options: Any) -> Encoder:
     registry = available()
     spec = registry.get(name)
@@ -32,6 +49,7 @@ def load_encoder(name: str, **options: Any) -> Encoder:
     if target is None:
         raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(registry))} (or give 'package.module:object')")
     factory = resolve(target, "encoder")
+    check_options(name, factory, options)
     encoder = factory(**options)
     if not isinstance(encoder, Encoder):
         raise TypeError(f"{target} did not return an encoder (needs .meta, .embed and .to)")

@@ -62,7 +62,9 @@ class EncoderMeta:
     licence: str = "unknown"
     training_data: tuple[str, ...] = ()
     description: str = ""
-    options: dict[str, Any] = field(default_factory=dict)  # everything else that changes the output
+    # everything else that changes the output; one key is read by the decoder: "file_peak" (a float > 0) scales each
+    # recording as a whole to that peak before it is cut into segments (Jukebox's 1.0, Audio-MAE's reference 0.5)
+    options: dict[str, Any] = field(default_factory=dict)
     framing: Framing = field(default_factory=Framing)  # frames per segment of any length
 
     def frames(self, seconds: float) -> int:

@@ -11,7 +11,7 @@ blocks of a dilated 3-tap and a 1x1 convolution with dilation 3**d, ``m_conv`` 1
 
 Input: each recording peak-normalised as a whole before it is cut into segments (``x / max|x|``, as the
 published study's extraction and jukemirlib do), declared as ``options["file_peak"] = 1.0`` and applied by
-pjbench's decoder (``pjbench.audio.peak_normalise``); ``-o normalise=false`` embeds the audio as decoded. The peak is
+pjbench's decoder (``pjbench.audio.peak_gain``); ``-o normalise=false`` embeds the audio as decoded. The peak is
 the kept part's (the first ``--max-segments`` segments): for a recording longer than that, the reference's peak
 over the whole file may be higher. Equal to the fixture made by openai/jukebox's own ``Encoder`` (tests/test_fidelity.py).
 """
