@@ -22,11 +22,11 @@ def measure(mode: str, encoder_name: str, dataset_name: str, n: int, batch_size:
     import torch
 
     from pjbench.audio import load_audio
-    from pjbench.benchmark.extract import ExtractConfig, extract
-    from pjbench.benchmark.segments import SegmentConfig, segment
     from pjbench.datasets import load_dataset
     from pjbench.datasets.base import Dataset
     from pjbench.encoders import load_encoder
+    from pjbench.extraction.extract import ExtractConfig, extract
+    from pjbench.extraction.segments import SegmentConfig, segment
 
     full = load_dataset(dataset_name)
     ds = Dataset(f"bench-{n}", full.recordings[:n], full.tasks)

@@ -19,8 +19,8 @@ import soundfile as sf
 CHILD = """
 import resource, sys
 from pjbench.audio import load_audio
-from pjbench.benchmark.extract import kept_samples
-from pjbench.benchmark.segments import SegmentConfig, segment
+from pjbench.extraction.extract import kept_samples
+from pjbench.extraction.segments import SegmentConfig, segment
 rate = 24000
 kept = kept_samples(SegmentConfig(), rate) if sys.argv[2] == "kept" else None
 audio = load_audio(sys.argv[1], rate, kept)

@@ -50,7 +50,7 @@ def batch(sample_rate: int) -> torch.Tensor:
 
 
 def run(encoder, audio: torch.Tensor, precision: str, device: torch.device) -> tuple[torch.Tensor, float]:
-    from pjbench.benchmark.extract import autocast_for
+    from pjbench.extraction.extract import autocast_for
 
     with torch.inference_mode(), autocast_for(precision, device):
         encoder.embed(audio[:1].to(device))  # warm-up

@@ -21,12 +21,12 @@ from common import machine  # noqa: E402
 def epochs(task_name: str, budget_mb: int, n_epochs: int) -> tuple[list[float], list[float]]:
     import torch
 
-    from pjbench.benchmark import feeders
-    from pjbench.benchmark.cache import CacheReader
-    from pjbench.benchmark.probe import find_cache, make_feeder, split_examples
     from pjbench.cli.run import train_config
     from pjbench.datasets import load_dataset
+    from pjbench.extraction.cache import CacheReader
     from pjbench.paths import cache_dir
+    from pjbench.probing import feeders
+    from pjbench.probing.probe import find_cache, make_feeder, split_examples
     from pjbench.tasks import get_task
 
     os.environ[feeders.MEMORY_BUDGET_ENV] = str(budget_mb)

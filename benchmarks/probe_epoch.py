@@ -34,12 +34,12 @@ class InMemory:
 def measure(mode: str, encoder: str, dataset: str, task_name: str, n: int) -> dict:
     import torch
 
-    from pjbench.benchmark.cache import CacheReader
-    from pjbench.benchmark.feeders import SegmentFeeder
-    from pjbench.benchmark.probe import find_cache
-    from pjbench.benchmark.train import TrainConfig
     from pjbench.datasets import load_dataset
+    from pjbench.extraction.cache import CacheReader
     from pjbench.paths import cache_dir
+    from pjbench.probing.config import TrainConfig
+    from pjbench.probing.feeders import SegmentFeeder
+    from pjbench.probing.probe import find_cache
     from pjbench.tasks import get_task
 
     ds = load_dataset(dataset, build_missing=False)

@@ -1,3 +1,5 @@
 """pjbench: a benchmark toolkit for piano performance understanding."""
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__"]

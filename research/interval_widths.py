@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pjbench.benchmark.results import TaskResult
+from pjbench.results.record import TaskResult
 
 
 def rows(folder: Path) -> list[list[str]]:

@@ -27,11 +27,11 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pjbench.benchmark.cache import CacheReader
-from pjbench.benchmark.feeders import _real_frames
-from pjbench.benchmark.probe import find_cache
 from pjbench.datasets import load_dataset
+from pjbench.extraction.cache import CacheReader
 from pjbench.paths import cache_dir
+from pjbench.probing.feeders import _real_frames
+from pjbench.probing.probe import find_cache
 from pjbench.tasks import TASKS
 
 C_GRID = (0.001, 0.01, 0.1, 1.0)

@@ -26,13 +26,14 @@ import time
 import numpy as np
 import torch
 
-from pjbench.benchmark.cache import CacheReader
-from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import TrainConfig, set_seed
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import Dataset
+from pjbench.extraction.cache import CacheReader
 from pjbench.heads import ConvAttentionProbe
 from pjbench.paths import cache_dir, datasets_dir
+from pjbench.probing.config import TrainConfig
+from pjbench.probing.probe import split_examples
+from pjbench.probing.train import set_seed
 from pjbench.tasks import get_task
 from pjbench.tasks.base import Example, Task
 

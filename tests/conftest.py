@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pjbench.benchmark.extract import ExtractConfig, extract
 from pjbench.datasets.synthetic.build import SynthConfig, build
 from pjbench.datasets.synthetic.dataset import load_synthetic
 from pjbench.datasets.synthetic.video import build_videos
 from pjbench.encoders import load_encoder
+from pjbench.extraction.extract import ExtractConfig, extract
 
 
 @pytest.fixture(scope="session")

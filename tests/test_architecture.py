@@ -12,13 +12,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from pjbench.benchmark.cache import CacheReader
-from pjbench.benchmark.extract import ExtractConfig, extract
-from pjbench.benchmark.results import TaskResult
-from pjbench.benchmark.segments import SegmentConfig
 from pjbench.cli import app
 from pjbench.datasets.base import Dataset
 from pjbench.encoders import BUILTIN, EncoderMeta, Framing, available, load_encoder
+from pjbench.extraction.cache import CacheReader
+from pjbench.extraction.extract import ExtractConfig, extract
+from pjbench.extraction.segments import SegmentConfig
+from pjbench.results.record import TaskResult
 from pjbench.tasks import KINDS, TASKS
 
 runner = CliRunner()
@@ -73,7 +73,7 @@ def test_list_names_are_never_cut_in_a_pipe():
 
 
 def test_every_registered_task_has_a_known_kind_and_its_columns():
-    from pjbench.benchmark.leaderboard import columns
+    from pjbench.reporting.leaderboard import columns
 
     cols = columns()
     for task in TASKS.values():
@@ -85,9 +85,9 @@ def test_every_registered_task_has_a_known_kind_and_its_columns():
 def test_a_new_task_of_an_existing_kind_is_one_entry(tiny, tiny_mel_cache, tmp_path, monkeypatch):
     """A registry entry alone (here: expertise as a 2-class single-recording task) trains, scores and reaches the
     board, with no code touched elsewhere."""
-    from pjbench.benchmark.leaderboard import write_leaderboards
-    from pjbench.benchmark.probe import run_probe
-    from pjbench.benchmark.train import TrainConfig
+    from pjbench.probing.config import TrainConfig
+    from pjbench.probing.probe import run_probe
+    from pjbench.reporting.leaderboard import write_leaderboards
     from pjbench.tasks import Task
 
     task = Task(
@@ -134,8 +134,8 @@ def test_layer_index_is_stored_alone(tiny, tmp_path):
 def test_changed_source_is_extracted_again_and_a_foreign_config_refused(tiny, tmp_path):
     import shutil
 
-    from pjbench.benchmark.cache import CacheWriter
     from pjbench.datasets.base import Recording
+    from pjbench.extraction.cache import CacheWriter
 
     copies = []
     for rec in tiny.recordings[:2]:
@@ -245,8 +245,8 @@ def test_usage_errors_say_what_to_do(tiny, tiny_mel_cache, tmp_path):
 
 
 def test_results_of_all_probe_tasks_name_their_kind(tiny, tiny_mel_cache, tmp_path):
-    from pjbench.benchmark.probe import run_probe
-    from pjbench.benchmark.train import TrainConfig
+    from pjbench.probing.config import TrainConfig
+    from pjbench.probing.probe import run_probe
 
     task = TASKS["technique-single"]
     result = run_probe(tiny, task, tiny_mel_cache, TrainConfig("linear", (0,), lr=1e-3, max_epochs=2, patience=2), tmp_path, progress=False)

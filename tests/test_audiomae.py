@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from pjbench.benchmark.validate import validate_encoder
 from pjbench.encoders import load_encoder
 from pjbench.encoders.checkpoints import CheckpointError
+from pjbench.encoders.validate import validate_encoder
 
 pytest.importorskip("transformers")
 D, DEPTH, MLP, HEADS = 64, 2, 96, 1  # hidden 64 -> one head, as the loader infers (hidden // 64)

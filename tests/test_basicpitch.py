@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from pjbench.benchmark.validate import validate_encoder
 from pjbench.encoders import load_encoder
+from pjbench.encoders.validate import validate_encoder
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("basic_pitch", reason="pip install --no-deps basic-pitch==0.4.0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pjbench.benchmark import bootstrap
+from pjbench.scoring import bootstrap
 from pjbench.tasks import TASKS, Example
 
 

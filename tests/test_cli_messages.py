@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from pjbench import __version__
 from pjbench.cli import app
+from pjbench.version import __version__
 
 runner = CliRunner()
 

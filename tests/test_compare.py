@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pjbench.benchmark import compare
-from pjbench.benchmark.baselines import build_caches, read_features
-from pjbench.benchmark.cache import CacheReader, CacheWriter
-from pjbench.benchmark.leaderboard import BEST, write_leaderboards
-from pjbench.benchmark.probe import run_probe
 from pjbench.cli import app
 from pjbench.cli.run import train_config
+from pjbench.extraction.baselines import build_caches, read_features
+from pjbench.extraction.cache import CacheReader, CacheWriter
+from pjbench.probing.probe import run_probe
+from pjbench.reporting import compare
+from pjbench.reporting.leaderboard import BEST, write_leaderboards
 from pjbench.tasks import TASKS, Example
 
 runner = CliRunner()

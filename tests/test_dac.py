@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from pjbench.benchmark.validate import validate_encoder
 from pjbench.encoders import load_encoder
 from pjbench.encoders.dac import RES_PARTS, _config_from_descript
+from pjbench.encoders.validate import validate_encoder
 
 transformers = pytest.importorskip("transformers")
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pjbench.benchmark.cache import CacheReader
-from pjbench.benchmark.extract import ExtractConfig, extract
 from pjbench.datasets.base import Dataset, Recording
 from pjbench.encoders import load_encoder
+from pjbench.extraction.cache import CacheReader
+from pjbench.extraction.extract import ExtractConfig, extract
 
 
 def _small_dataset(tiny, n=8):

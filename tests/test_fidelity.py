@@ -78,10 +78,10 @@ def test_jukebox_through_the_pipeline_equals_openai_encoder(tmp_path):
     against openai/jukebox's top-level Encoder on the study's whole-file peak-normalised segments."""
     import soundfile as sf
 
-    from pjbench.benchmark.cache import CacheReader
-    from pjbench.benchmark.extract import ExtractConfig, extract
-    from pjbench.benchmark.segments import SegmentConfig
     from pjbench.datasets.base import Dataset, Recording
+    from pjbench.extraction.cache import CacheReader
+    from pjbench.extraction.extract import ExtractConfig, extract
+    from pjbench.extraction.segments import SegmentConfig
 
     folder, provenance, outputs = fixture("jukebox-vqvae-tiny")
     wave = signal(provenance, "quiet_then_loud")
@@ -113,7 +113,7 @@ def test_validate_encoder_prints_the_weights_digest():
 
 
 def test_precision_is_part_of_the_cache_key_and_checked(tiny, tmp_path):
-    from pjbench.benchmark.extract import ExtractConfig, autocast_for, cache_path_for
+    from pjbench.extraction.extract import ExtractConfig, autocast_for, cache_path_for
 
     mel = load_encoder("mel")
     assert cache_path_for(tiny, mel, ExtractConfig()) != cache_path_for(tiny, mel, ExtractConfig(precision="bf16"))

@@ -62,8 +62,8 @@ def test_segment_feeder_keeps_prepared_inputs_within_its_memory_budget(tiny, tin
     stays within $PJBENCH_MEMORY_BUDGET_MB."""
     import numpy as np
 
-    from pjbench.benchmark import feeders
-    from pjbench.benchmark.cache import CacheReader
+    from pjbench.extraction.cache import CacheReader
+    from pjbench.probing import feeders
     from pjbench.tasks import TASKS
 
     task = TASKS["expertise-2way"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pjbench.benchmark.html_board import write_html
-from pjbench.benchmark.results import REFERENCE_MARKER
+from pjbench.reporting.html_board import write_html
+from pjbench.results.record import REFERENCE_MARKER
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REFERENCE = Path(__file__).parents[1] / "results"
@@ -105,7 +105,7 @@ def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
 
 
 def test_the_board_says_when_encoder_rows_saw_different_parts_of_each_recording():
-    from pjbench.benchmark.leaderboard import build_board, load_results
+    from pjbench.reporting.leaderboard import build_board, load_results
 
     board = build_board("synthetic", load_results(REFERENCE)["synthetic"], REFERENCE)
     (note,) = [n for n in board.notes if "saw different parts" in n]

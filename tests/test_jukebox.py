@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from pjbench.benchmark.validate import validate_encoder
 from pjbench.encoders import load_encoder
 from pjbench.encoders.checkpoints import CheckpointError
 from pjbench.encoders.jukebox import VqvaeLevelEncoder
+from pjbench.encoders.validate import validate_encoder
 
 # names as the official jukebox/vqvae code lays them out (VQVAE.encoders[2] -> Encoder.level_blocks[j] ->
 # EncoderConvBlock.model[i] = Sequential(Conv1d, Resnet1D(model[d] = ResConv1DBlock(model = ReLU, Conv1d, ReLU, Conv1d))))
@@ -53,10 +53,10 @@ def test_each_recording_is_peak_normalised_as_a_whole(checkpoint, tmp_path):
     import numpy as np
     import soundfile as sf
 
-    from pjbench.benchmark.cache import CacheReader
-    from pjbench.benchmark.extract import ExtractConfig, extract
-    from pjbench.benchmark.segments import SegmentConfig
     from pjbench.datasets.base import Dataset, Recording
+    from pjbench.extraction.cache import CacheReader
+    from pjbench.extraction.extract import ExtractConfig, extract
+    from pjbench.extraction.segments import SegmentConfig
 
     path, top = checkpoint
     rng = np.random.default_rng(0)

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from pjbench.benchmark.validate import validate_encoder
 from pjbench.encoders import load_encoder
 from pjbench.encoders.checkpoints import CheckpointError
+from pjbench.encoders.validate import validate_encoder
 
 transformers = pytest.importorskip("transformers")
 
@@ -96,11 +96,11 @@ def test_clear_errors(tiny_mert, tmp_path, monkeypatch):
 
 
 def test_all_layers_pooled_cache_and_learned_layer_weights(tiny_mert, tiny, tmp_path):
-    from pjbench.benchmark.cache import CacheReader
-    from pjbench.benchmark.extract import ExtractConfig, extract
-    from pjbench.benchmark.probe import run_probe
-    from pjbench.benchmark.train import TrainConfig
     from pjbench.datasets.base import Dataset
+    from pjbench.extraction.cache import CacheReader
+    from pjbench.extraction.extract import ExtractConfig, extract
+    from pjbench.probing.config import TrainConfig
+    from pjbench.probing.probe import run_probe
     from pjbench.tasks import TASKS
 
     folder, _ = tiny_mert
@@ -127,9 +127,9 @@ def test_layers_each_writes_a_result_per_layer_and_a_curve_per_task(tiny_mert, t
 
     from typer.testing import CliRunner
 
-    from pjbench.benchmark.extract import ExtractConfig, extract
-    from pjbench.benchmark.results import TaskResult
     from pjbench.cli import app
+    from pjbench.extraction.extract import ExtractConfig, extract
+    from pjbench.results.record import TaskResult
 
     folder, _ = tiny_mert
     report = extract(

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from pjbench.benchmark.metrics import acc_within, hit_accuracy, mean_ci, multiclass_metrics, multilabel_metrics
+from pjbench.scoring.metrics import acc_within, hit_accuracy, mean_ci, multiclass_metrics, multilabel_metrics
 
 
 def test_acc_within_is_per_class_averaged():
@@ -58,8 +58,8 @@ def test_mean_ci_uses_student_t():
 
 
 def test_leaderboard_marks_cells_not_clearly_above_chance(tmp_path):
-    from pjbench.benchmark.leaderboard import NEAR_CHANCE, build_board, clearly_above
-    from pjbench.benchmark.results import TaskResult
+    from pjbench.reporting.leaderboard import NEAR_CHANCE, build_board, clearly_above
+    from pjbench.results.record import TaskResult
 
     assert clearly_above({"mean": 0.60, "ci95": 0.05}, 0.50) and not clearly_above({"mean": 0.60, "ci95": 0.12}, 0.50)
     assert not clearly_above({"mean": 0.5, "ci95": float("nan")}, 0.5)
@@ -82,8 +82,8 @@ def test_leaderboard_csv_has_numeric_columns(tmp_path):
     """The CSV is for spreadsheets and pandas: one row per cell, plain numbers, LF line ends, a final newline."""
     import csv
 
-    from pjbench.benchmark.leaderboard import write_leaderboards
-    from pjbench.benchmark.results import TaskResult
+    from pjbench.reporting.leaderboard import write_leaderboards
+    from pjbench.results.record import TaskResult
 
     per_seed = [{"seed": s, "test": {"hit_accuracy": v}} for s, v in enumerate((0.5, 0.6, 0.7))]
     scores = {"hit_accuracy": {"mean": 0.6, "ci95": 0.248}}
@@ -107,7 +107,7 @@ def test_expected_random_ap_matches_every_ranking(positives, total):
 
     from sklearn.metrics import average_precision_score
 
-    from pjbench.benchmark.metrics import expected_random_ap
+    from pjbench.scoring.metrics import expected_random_ap
 
     y = np.array([1] * positives + [0] * (total - positives))
     aps = [average_precision_score(y, np.array(order, dtype=float)) for order in itertools.permutations(range(total))]

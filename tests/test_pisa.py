@@ -14,7 +14,6 @@ import torch
 from published_audio import PUBLISHED
 from typer.testing import CliRunner
 
-from pjbench.benchmark.metrics import level_metrics
 from pjbench.cli import app
 from pjbench.datasets.pisa import (
     RELEASED,
@@ -31,6 +30,7 @@ from pjbench.encoders.checkpoints import CheckpointError
 from pjbench.experiments.pisa import _video_tensor
 from pjbench.experiments.video_backbones import R3D18, ResNet18Audio, SmallC3D, load_backbone_weights
 from pjbench.heads.pisa import level_loss
+from pjbench.scoring.metrics import level_metrics
 
 PISA = PUBLISHED / "pisa"
 runner = CliRunner()

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from pjbench.benchmark.results import TaskResult
 from pjbench.datasets.pisa import load_synthetic_pisa
 from pjbench.experiments.pisa import PisaConfig, run_pisa
+from pjbench.results.record import TaskResult
 
 WIDTH, FRAMES = 4, 32
 SHORT_VIDEO = "synthetic-short-video"  # the name `pjbench probe --dataset synthetic-short` gives it: one shared cache

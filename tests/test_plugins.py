@@ -41,8 +41,8 @@ def test_entry_point_plugin_is_listed_loaded_and_validated(installed_plugin):
 
 
 def test_plugin_extracts_into_the_cache(installed_plugin, tiny, tmp_path):
-    from pjbench.benchmark.extract import ExtractConfig, extract
     from pjbench.datasets.base import Dataset
+    from pjbench.extraction.extract import ExtractConfig, extract
 
     ds = Dataset("plugin-check", tiny.recordings[:3], ())
     report = extract(ds, load_encoder("chroma"), ExtractConfig(), cache_root=tmp_path, progress=False)

@@ -9,10 +9,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pjbench.benchmark.probe import predictions_path, run_probe
-from pjbench.benchmark.rescore import differences, rescore
-from pjbench.benchmark.train import TrainConfig
 from pjbench.cli import app
+from pjbench.probing.config import TrainConfig
+from pjbench.probing.probe import predictions_path, run_probe
+from pjbench.reporting.rescore import differences, rescore
 from pjbench.tasks import TASKS
 
 runner = CliRunner()

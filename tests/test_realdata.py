@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from pjbench.cli import app
 from pjbench.datasets import load_dataset
 from pjbench.datasets.base import check_group_leakage
-from pjbench.tasks.techniques import TECHNIQUES
+from pjbench.datasets.techniques import TECHNIQUES
 
 runner = CliRunner()
 EXPERTISE_FORMATS = {"0": ["webm", "m4a"], "1": ["wav", "flac"], "2": ["mp3"]}  # virtuoso = commercial mp3, as in PLD

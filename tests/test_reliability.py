@@ -19,17 +19,17 @@ import torch
 from typer.testing import CliRunner
 
 from pjbench.audio import AudioError, load_audio
-from pjbench.benchmark import cache as cache_module
-from pjbench.benchmark.cache import CacheBusyError, CacheReader, CacheWriter, DamagedCacheError, verify
-from pjbench.benchmark.extract import ExtractConfig, _Decoded, cache_path_for, extract, kept_samples
-from pjbench.benchmark.fit import Member, NonFiniteLossError, fit_members
-from pjbench.benchmark.results import TaskResult
-from pjbench.benchmark.segments import SegmentConfig
 from pjbench.cli import app
 from pjbench.datasets.base import Recording
 from pjbench.datasets.manifest import load_manifest
 from pjbench.encoders import load_encoder
+from pjbench.extraction import cache as cache_module
+from pjbench.extraction.cache import CacheBusyError, CacheReader, CacheWriter, DamagedCacheError, verify
+from pjbench.extraction.extract import ExtractConfig, _Decoded, cache_path_for, extract, kept_samples
+from pjbench.extraction.segments import SegmentConfig
 from pjbench.hashing import file_sha256
+from pjbench.probing.fit import Member, NonFiniteLossError, fit_members
+from pjbench.results.record import TaskResult
 
 runner = CliRunner()
 LEVELS = ("beginner", "advanced", "virtuoso")
@@ -219,7 +219,7 @@ def test_an_unwritable_results_folder_fails_before_any_training(tiny, tiny_mel_c
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     trained = []
-    monkeypatch.setattr("pjbench.benchmark.probe.train_seeds", lambda *a, **k: trained.append(1) or [])
+    monkeypatch.setattr("pjbench.probing.probe.train_seeds", lambda *a, **k: trained.append(1) or [])
     args = ["probe", "-d", "synthetic-tiny", "-t", "expertise-3way", "--head", "linear", "--seeds", "1", "--no-baselines"]
     r = runner.invoke(app, [*args, "--results-dir", str(blocker / "results")])
     assert r.exit_code == 1 and "results cannot be written there" in r.output and "Traceback" not in r.output, r.output
@@ -279,7 +279,7 @@ def test_a_real_full_disk_is_one_line_not_a_crash_even_when_a_write_fails(tiny, 
     assert r.returncode == 1 and "disk full while writing" in r.stderr and "Traceback" not in r.stderr, r.stderr[-3000:]
     # without the check (another process filled the disk between check and write): still one line, exit 1
     script = (
-        "import sys, pjbench.benchmark.cache as c; c.SPACE_RESERVE = 0; c.free_bytes = lambda folder: 10**12; "
+        "import sys, pjbench.extraction.cache as c; c.SPACE_RESERVE = 0; c.free_bytes = lambda folder: 10**12; "
         "from pjbench.cli import app; sys.argv = ['pjbench', *sys.argv[1:]]; app()"
     )
     command = f"{setup} && {shlex.quote(sys.executable)} -c {shlex.quote(script)} extract --dataset {tiny.root} --cache-dir {disk}"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pjbench.benchmark.segments import SegmentConfig, SilentError, TooShortError, segment
+from pjbench.extraction.segments import SegmentConfig, SilentError, TooShortError, segment
 
 SR = 1000
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pjbench.benchmark.cache import CacheReader
-from pjbench.benchmark.shards import Shard, share
 from pjbench.cli import app
+from pjbench.extraction.cache import CacheReader
+from pjbench.extraction.shards import Shard, share
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from pjbench.datasets.synthetic.build import GENERATOR_VERSION, SynthConfig, _ma
 from pjbench.datasets.synthetic.performer import Performer, perform
 from pjbench.datasets.synthetic.render import available_timbres
 from pjbench.datasets.synthetic.scores import generate_score
-from pjbench.tasks.techniques import TECHNIQUES
+from pjbench.datasets.techniques import TECHNIQUES
 
 
 def pretty_notes(path):

@@ -1,10 +1,11 @@
 import numpy as np
 import torch
 
-from pjbench.benchmark.cache import CacheReader
-from pjbench.benchmark.feeders import PooledFeeder, SegmentFeeder
-from pjbench.benchmark.probe import split_examples
-from pjbench.benchmark.train import TrainConfig, train_seeds
+from pjbench.extraction.cache import CacheReader
+from pjbench.probing.config import TrainConfig
+from pjbench.probing.feeders import PooledFeeder, SegmentFeeder
+from pjbench.probing.probe import split_examples
+from pjbench.probing.train import train_seeds
 from pjbench.tasks import TASKS
 
 
@@ -22,7 +23,7 @@ def test_single_label_objective_without_information_answers_the_most_common_labe
     """With an input that says nothing, the best single answer is the label most often among the true ones.
     Here label 4 is in 30 of 46 sets but never alone, label 3 alone in 16: a softmax towards 1/|S| would give
     4 a mass of 15 against 16 and answer 3 (hit 16/46); the per-class marginals answer 4 (hit 30/46)."""
-    from pjbench.benchmark.metrics import hit_accuracy
+    from pjbench.scoring.metrics import hit_accuracy
     from pjbench.tasks.base import Example
 
     task = TASKS["technique-single"]
@@ -82,7 +83,7 @@ def test_several_caches_of_one_encoder_are_named_with_what_they_hold(tmp_path, c
 
     import h5py
 
-    from pjbench.benchmark.probe import find_cache
+    from pjbench.probing.probe import find_cache
 
     folder = tmp_path / "synthetic"
     folder.mkdir()
@@ -112,7 +113,7 @@ def _alone_and_together(task_name: str, feeder_of, tiny, cache) -> tuple[list, l
 def test_a_seed_trained_beside_others_gives_exactly_what_it_gives_alone(tiny, tiny_mel_cache):
     """The seeds share one batch stream, but each keeps its weights, optimizer and dropout stream: seed 2 of a run of
     seeds 0-2 is bit for bit seed 2 run alone (published head: dropout and BatchNorm in play)."""
-    from pjbench.benchmark.feeders import segment_feeder
+    from pjbench.probing.feeders import segment_feeder
 
     cfg = TrainConfig("published", standardize=True)
     together, alone = _alone_and_together("difficulty-3way", lambda r, s: segment_feeder(cfg, r, s), tiny, tiny_mel_cache)
@@ -125,7 +126,7 @@ def test_a_seed_trained_beside_others_gives_exactly_what_it_gives_alone(tiny, ti
 
 
 def test_a_linear_probe_seed_beside_others_gives_exactly_what_it_gives_alone(tiny, tiny_mel_cache):
-    from pjbench.benchmark.feeders import pooled_feeder
+    from pjbench.probing.feeders import pooled_feeder
 
     cfg = TrainConfig("linear")
     together, alone = _alone_and_together("expertise-2way", lambda r, s: pooled_feeder(cfg, r, s), tiny, tiny_mel_cache)

@@ -10,7 +10,6 @@ import pytest
 from published_audio import ICPC_LABELS, PLD_LABELS, populate
 from typer.testing import CliRunner
 
-from pjbench.benchmark.cache import CachedRecording
 from pjbench.cli import app
 from pjbench.experiments.icpc_transfer import (
     Candidate,
@@ -26,6 +25,7 @@ from pjbench.experiments.icpc_transfer import (
     weighted_pair_metrics,
     win_counts,
 )
+from pjbench.extraction.cache import CachedRecording
 
 runner = CliRunner()
 

@@ -1,9 +1,9 @@
 import pytest
 from typer.testing import CliRunner
 
-from pjbench.benchmark.validate import validate_encoder
 from pjbench.cli import app
 from pjbench.encoders import load_encoder
+from pjbench.encoders.validate import validate_encoder
 
 
 def _failed(name: str) -> set[str]:

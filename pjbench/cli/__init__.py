@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
+from ..version import __version__
 from . import cache, prepare, run, show
 from .common import fail, setup_logging
 
@@ -60,7 +60,7 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
 ) -> None:
     setup_logging(verbose, quiet)
-    from ..benchmark.results import start_run
+    from ..results.record import start_run
 
     start_run()  # every result this command writes carries its run id
     if config is not None:

@@ -19,7 +19,7 @@ def verify(
 ) -> None:
     """Read every recording of a cache: each chunk's checksum and finite values. Names each damaged recording and
     each one skipped at extraction (with its reason); exits with status 1 while damaged recordings remain."""
-    from ..benchmark.cache import verify as verify_cache
+    from ..extraction.cache import verify as verify_cache
 
     if not cache.is_file():
         fail(f"{cache}: no such cache file")
@@ -49,7 +49,7 @@ def merge(
 ) -> None:
     """Join the shard files of `pjbench extract --shard K/N` into the one cache probes read (resumable: recordings
     already merged from the same audio are not copied again; a shard still missing can be merged later)."""
-    from ..benchmark.shards import merge as merge_shards
+    from ..extraction.shards import merge as merge_shards
 
     try:
         report = merge_shards(cache)

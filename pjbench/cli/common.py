@@ -162,7 +162,7 @@ def encoder_options(options: list[str] | None) -> dict[str, object]:
 
 
 def device_name(device: str) -> str:
-    from ..benchmark.extract import resolve_device
+    from ..extraction.extract import resolve_device
 
     try:
         return str(resolve_device(device))
@@ -171,8 +171,8 @@ def device_name(device: str) -> str:
 
 
 def print_leaderboards(results_dir: Path) -> None:
-    from ..benchmark.leaderboard import write_leaderboards
-    from ..benchmark.results import is_reference
+    from ..reporting.leaderboard import write_leaderboards
+    from ..results.record import is_reference
 
     reference = is_reference(results_dir)
     for name, md in write_leaderboards(results_dir).items():

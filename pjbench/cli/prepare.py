@@ -138,10 +138,10 @@ def extract(
     half a segment is kept, padded), embedded in batches and stored as float16. Missing, undecodable, too short or
     silent files are logged and skipped.
     """
-    from ..benchmark.extract import ExtractConfig
-    from ..benchmark.extract import extract as run_extract
-    from ..benchmark.segments import SegmentConfig
-    from ..benchmark.shards import Shard
+    from ..extraction.extract import ExtractConfig
+    from ..extraction.extract import extract as run_extract
+    from ..extraction.segments import SegmentConfig
+    from ..extraction.shards import Shard
     from ..paths import cache_dir as default_cache
 
     try:
@@ -203,7 +203,7 @@ def merge_after_all_ranks(shard_path: Path) -> Any:
 
     import torch.distributed as dist
 
-    from ..benchmark.shards import merge
+    from ..extraction.shards import merge
 
     dist.init_process_group("gloo", timeout=datetime.timedelta(days=7))
     try:
@@ -227,9 +227,9 @@ def data_check(
     """Leakage and shortcut report: performer / piece / source overlap across splits, the same audio on two sides,
     missing and unreadable files, and per label the duration, codec, sample-rate and channel distribution with how
     well each property alone predicts the label. Writes data-check.txt, .png and missing-audio.csv."""
-    from ..benchmark.extract import write_missing_report
     from ..datasets import load_dataset
     from ..datasets.check import check_dataset, plot_report, render_text
+    from ..extraction.extract import write_missing_report
 
     if dataset is None and manifest is None:
         fail("name a dataset (`pjbench data check synthetic`) or give --manifest FILE.csv", 2)
@@ -257,7 +257,7 @@ def validate_encoder(
     """Check an encoder before benchmarking it: output shape against its declared frame count and dimension (at
     several segment lengths), determinism, batch invariance, silence and very short input, NaNs; reports
     throughput and peak memory. Exits with status 1 if a check fails."""
-    from ..benchmark.validate import validate_encoder as run_checks
+    from ..encoders.validate import validate_encoder as run_checks
 
     try:
         enc = load_named_encoder(encoder, option, checkpoint)

@@ -80,9 +80,9 @@ def train_config(
     """A probe's training configuration, built by keyword in one place: the named schedule, then any explicit
     setting. A setting that changes the schedule makes it a variant of its own, ``custom-<hash>``, so its results
     never overwrite the schedule's."""
-    from ..benchmark.train import TrainConfig
     from ..hashing import config_hash
     from ..heads import get_head, get_schedule
+    from ..probing.config import TrainConfig
 
     spec, named = get_head(head), get_schedule(schedule)
     base: dict[str, Any] = {"lr": spec.lr(named.lr), "batch_size": None, "weight_decay": 0.01, "max_epochs": named.max_epochs}
@@ -176,9 +176,9 @@ def probe(
     own, custom-<hash>, which never overwrites the schedule's results. The ICPC transfer and PISA have their
     own commands: `pjbench transfer`, `pjbench pisa`.
     """
-    from ..benchmark.grid import ProbeJob, run_grid
-    from ..benchmark.probe import find_cache
     from ..paths import cache_dir as default_cache
+    from ..probing.grid import ProbeJob, run_grid
+    from ..probing.probe import find_cache
 
     names = split_list(task) or ["all"]
     if "pisa-player-level" in names or any(n.startswith("pisa-") for n in names):
@@ -226,7 +226,7 @@ def _layers_to_probe(layers: str, cache_path: Path) -> int:
         return 0
     if layers != "each":
         fail(f"--layers must be mix or each, not {layers!r}", 2)
-    from ..benchmark.cache import CacheReader, stored_layers
+    from ..extraction.cache import CacheReader, stored_layers
 
     reader = CacheReader(cache_path)
     try:
@@ -240,7 +240,7 @@ def _layers_to_probe(layers: str, cache_path: Path) -> int:
 
 def _layer_curves(results: list[Any], results_dir: Path) -> None:
     """Per encoder, task and head probed layer by layer: the curve beside the mix's result."""
-    from ..benchmark.layer_curves import write_layer_curve
+    from ..reporting.layer_curves import write_layer_curve
 
     groups: dict[tuple[str, str, str], list[Any]] = {}
     for r in results:
@@ -297,8 +297,8 @@ def run_baselines(
 ) -> None:
     """The baseline rows of ``tasks`` (linear head, schedule paper); with ``only_missing``, those not yet on the
     board (what `probe` adds so that every board has them)."""
-    from ..benchmark.baselines import applicable, build_caches
-    from ..benchmark.probe import run_probe
+    from ..extraction.baselines import applicable, build_caches
+    from ..probing.probe import run_probe
 
     cfg = train_config("linear", seeds, "paper", device="cpu")
 
@@ -348,10 +348,10 @@ def transfer(
     Extract both first: `pjbench extract -e mel -d pld-expertise --audio-root A` and
     `pjbench extract -e mel -d icpc2015 --audio-root B` (every segment of the recitals is kept).
     """
-    from ..benchmark.probe import find_cache
     from ..datasets import load_dataset
     from ..experiments.icpc_transfer import TransferConfig, run_transfer
     from ..paths import cache_dir as default_cache
+    from ..probing.probe import find_cache
 
     _heads_for(head)
     try:
@@ -521,15 +521,15 @@ def demo(
     `-e mel,basicpitch` adds the offline pretrained basic-pitch encoder (linear probe), as in results/synthetic.
     `pjbench probe` runs the paper's schedule by default.
     """
-    from .. import __version__
-    from ..benchmark.extract import ExtractConfig
-    from ..benchmark.extract import extract as run_extract
-    from ..benchmark.probe import run_probe
     from ..datasets.synthetic.build import SynthConfig, build
     from ..datasets.synthetic.dataset import load_synthetic
     from ..encoders import load_encoder
+    from ..extraction.extract import ExtractConfig
+    from ..extraction.extract import extract as run_extract
     from ..paths import cache_dir
+    from ..probing.probe import run_probe
     from ..tasks import get_task
+    from ..version import __version__
 
     encoders = split_list(encoder) or ["mel"]
     published = split_list(published_encoder) if published_encoder is not None else ["mel"]
@@ -581,7 +581,7 @@ def rerun(
 ) -> None:
     """Run again exactly the configuration a result file records (dataset and split, cache, task, head, seeds,
     schedule) and say whether every seed's test scores came out the same. Exits with status 1 if they differ."""
-    from ..benchmark.results import TaskResult, score_differences
+    from ..results.record import TaskResult, score_differences
 
     try:
         recorded = TaskResult.load(result_file)
@@ -599,7 +599,7 @@ def rerun(
 
 
 def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path | None = None) -> Any:
-    from ..benchmark.train import TrainConfig
+    from ..probing.config import TrainConfig
     from ..tasks import TASKS
 
     config = recorded.config
@@ -623,7 +623,7 @@ def _rerun(recorded: Any, results_dir: Path, cache_dir: Path | None, cache: Path
         source, target = _dataset_from(config["source"]["dataset"]), _dataset_from(config["target"]["dataset"])
         caches = [_existing(Path(config["source"]["cache"])), _existing(Path(config["target"]["cache"]))]
         return run_transfer(source, caches[0], target, caches[1], train, _dataclass_from(TransferConfig, config["transfer"]), results_dir)
-    from ..benchmark.probe import run_probe
+    from ..probing.probe import run_probe
     from ..tasks import get_task
 
     ds = _dataset_from(config["dataset"])

@@ -38,8 +38,8 @@ def leaderboard(
     try:
         print_leaderboards(results_dir)
         if html:
-            from ..benchmark.html_board import write_html
-            from ..benchmark.results import UPDATE_REFERENCE_ENV, is_reference
+            from ..reporting.html_board import write_html
+            from ..results.record import UPDATE_REFERENCE_ENV, is_reference
 
             if is_reference(results_dir) and os.environ.get(UPDATE_REFERENCE_ENV) != "1":
                 fail(f"{results_dir} holds pjbench's committed reference results, which are only read: copy them to write a page")
@@ -156,8 +156,8 @@ def list_things(
 def rescore(result_file: Annotated[Path, typer.Argument(help="a result JSON written by probe (its predictions file beside it)")]) -> None:
     """Recompute every metric and interval of a result from its predictions file alone (checked by its sha256) and
     say whether they are exactly the recorded ones. Exits with status 1 if any differs."""
-    from ..benchmark.rescore import differences
-    from ..benchmark.rescore import rescore as recompute
+    from ..reporting.rescore import differences
+    from ..reporting.rescore import rescore as recompute
 
     try:
         result, per_seed, scores = recompute(result_file)
@@ -191,7 +191,7 @@ def compare(
 
     Example: pjbench compare results/synthetic/basicpitch/difficulty-9way.linear-paper.json results/synthetic/mel/difficulty-9way.linear-paper.json
     """
-    from ..benchmark import compare as cmp
+    from ..reporting import compare as cmp
 
     if split not in ("test", "val"):
         fail(f"--split {split!r}: choose test or val", 2)
@@ -223,7 +223,7 @@ def compare(
 
 def _with_predictions(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Result files that keep per-item predictions; the others with the reason they cannot be compared."""
-    from ..benchmark.results import TaskResult
+    from ..results.record import TaskResult
 
     kept, skipped = [], []
     for path in paths:

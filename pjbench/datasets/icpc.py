@@ -135,7 +135,7 @@ def icpc_rows(labels_dir: Path) -> tuple[list[LabelRow], list[str]]:
 
 def load_icpc2015(audio_root: Path, labels_dir: Path | None = None, split_seed: int = 0) -> Dataset:
     """All recordings are evaluation data (split ``test``): the probe is trained on PLD; the "with fitting"
-    protocol draws its own candidate halves (see :mod:`pjbench.benchmark.transfer`)."""
+    protocol draws its own candidate halves (see :mod:`pjbench.experiments.icpc_transfer`)."""
     labels_dir = labels_dir or audio_root / "labels"
     rows, notes = icpc_rows(labels_dir)
     ds = assemble("icpc2015", rows, audio_root, labels_dir, ("icpc-transfer",), label_notes=notes)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..tasks.techniques import TECHNIQUES
 from .base import Dataset
 from .labelfiles import LabelFileError, label_file, read_rows
 from .realdata import LabelRow, assemble, union_groups
+from .techniques import TECHNIQUES
 
 EXPERTISE_FILES: tuple[tuple[int, str], ...] = ((0, "novice_metadata.csv"), (1, "advanced_metadata.csv"), (2, "virtuoso_metadata.csv"))
 TECHNIQUE_FILE = "technique_metadata.csv"

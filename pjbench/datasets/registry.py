@@ -12,16 +12,8 @@ from typing import Any, Literal
 
 from ..lazy import resolve
 from .base import Dataset
+from .synthetic import SYNTHETIC_TASKS
 
-SYNTHETIC_TASKS = (
-    "expertise-2way",
-    "expertise-4way",
-    "expertise-3way",
-    "difficulty-9way",
-    "difficulty-3way",
-    "technique-multilabel",
-    "technique-single",
-)
 PISA_TASKS = tuple(f"pisa-{m}-{s}" for m in ("video", "audio", "multimodal") for s in ("contiguous", "uniform"))
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .. import __version__
 from ..audio import AudioError, load_audio
-from ..benchmark.cache import cache_key
 from ..datasets.pisa import CLIP_FRAMES, PisaDataset, PisaPerformance, PisaSample, samples_of
+from ..extraction.cache import cache_key
 from ..parallel import ordered_map
 from ..paths import cache_dir
 from ..progress import progress_bar
+from ..version import __version__
 from ..video import VideoError, mel_image, read_frames
 
 log = logging.getLogger(__name__)

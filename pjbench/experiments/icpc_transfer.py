@@ -29,13 +29,16 @@ import torch
 from scipy import stats
 from sklearn.metrics import f1_score
 
-from ..benchmark import bootstrap, predictions
-from ..benchmark.cache import CachedRecording, CacheReader
-from ..benchmark.feeders import Feeder
-from ..benchmark.probe import dataset_record, make_feeder, predictions_path, split_examples
-from ..benchmark.results import TaskResult, build_result, check_writable
-from ..benchmark.train import TrainConfig, fit_probe, predict, train_seeds
 from ..datasets.base import Dataset
+from ..extraction.cache import CachedRecording, CacheReader
+from ..probing.config import TrainConfig
+from ..probing.feeders import Feeder
+from ..probing.probe import dataset_record, make_feeder, predictions_path, split_examples
+from ..probing.train import fit_probe, predict, train_seeds
+from ..results import predictions
+from ..results.plots import plot_for
+from ..results.record import TaskResult, build_result, check_writable
+from ..scoring import bootstrap
 from ..tasks import TASKS, Example, Task, get_task
 
 log = logging.getLogger(__name__)
@@ -430,7 +433,7 @@ def run_transfer(
     check_writable(results_dir)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     result.predictions = predictions.write(predictions_path(target_path), (row for s in judged for row in s.rows()))
-    result.save(results_dir, plot=transfer_task.kind.plot)
+    result.save(results_dir, plot=plot_for)
     return result
 
 

@@ -21,16 +21,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..benchmark import bootstrap, predictions
-from ..benchmark.fit import fit
-from ..benchmark.metrics import confusion, level_metrics, mean_ci
-from ..benchmark.probe import predictions_path
-from ..benchmark.results import TaskResult, build_result, check_writable, summed_confusion
-from ..benchmark.train import deterministic_torch, set_seed
 from ..datasets.pisa import PisaDataset
 from ..hashing import config_hash, file_digest
 from ..heads.pisa import PisaModel
+from ..probing.fit import fit
+from ..probing.probe import predictions_path
+from ..probing.train import deterministic_torch, set_seed
 from ..progress import progress_bar
+from ..results import predictions
+from ..results.plots import plot_for
+from ..results.record import TaskResult, build_result, check_writable, summed_confusion
+from ..scoring import bootstrap
+from ..scoring.metrics import confusion, level_metrics, mean_ci
 from ..tasks import TASKS
 from ..tasks.kinds import PlayerLevelKind
 from .clipcache import ClipReader, build_clip_cache
@@ -366,5 +368,5 @@ def run_pisa(
     check_writable(results_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     result.predictions = predictions.write(predictions_path(target), prediction_rows(list(cfg.seeds), probabilities, splits, videos))
-    result.save(results_dir, plot=task.kind.plot)
+    result.save(results_dir, plot=plot_for)
     return result

@@ -1,7 +1,8 @@
 """Probe heads and their registry: one entry per head, with its input pipeline (feeder) and default schedule.
 
 A head is chosen by name from ``HEADS``; nothing else tests a head's name. A new head is a module with its
-``nn.Module``, a feeder that makes its inputs from the cache (:mod:`pjbench.benchmark.feeders`), and one entry."""
+``nn.Module``, a feeder that makes its inputs from the cache (one entry of ``pjbench.probing.feeders.FEEDERS``, named
+here by its key: the heads sit below probing and never import it), and one entry."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..hashing import config_hash
-from ..lazy import resolve
 from .linear import PooledLinearProbe
 from .published import ConvAttentionProbe, conv_flatten_size
 
@@ -18,11 +18,8 @@ from .published import ConvAttentionProbe, conv_flatten_size
 class HeadSpec:
     name: str
     description: str
-    feeder: str  # "module:function" (cfg, reader, splits) -> Feeder, the head's inputs from the cache
+    feeder: str  # a key of pjbench.probing.feeders.FEEDERS: the head's inputs from the cache
     default_lr: float | None  # None: the task's learning rate (the paper's, per task family)
-
-    def make_feeder(self, cfg: Any, reader: Any, splits: dict[str, list[Any]]) -> Any:
-        return resolve(self.feeder, "feeder")(cfg, reader, splits)
 
     def lr(self, explicit: float | None) -> float | None:
         return explicit if explicit is not None else self.default_lr
@@ -34,13 +31,13 @@ HEADS: dict[str, HeadSpec] = {
         HeadSpec(
             "published",
             "the paper's conv+attention head on frame-level embeddings (with the reference's bugs fixed)",
-            "pjbench.benchmark.feeders:segment_feeder",
+            "segments",
             None,
         ),
         HeadSpec(
             "linear",
             "a linear probe on per-recording statistics over frames: mean, std, and mean |delta| and std of frame-to-frame differences",
-            "pjbench.benchmark.feeders:pooled_feeder",
+            "pooled",
             1e-3,
         ),
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..datasets.base import Dataset
+from ..datasets.techniques import TECHNIQUES
 from .base import Example, Task, multi_hot
 from .kinds import KINDS, TaskKind
-from .techniques import TECHNIQUES
 
 MULTICLASS, PAIRWISE, MULTILABEL, SINGLE_OF_SET = KINDS["multiclass"], KINDS["pairwise"], KINDS["multilabel"], KINDS["single-of-set"]
 

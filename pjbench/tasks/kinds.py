@@ -1,27 +1,26 @@
 """Task kinds: everything that depends on what a task's answer looks like, in one class per kind.
 
 A kind supplies the examples a task's recordings make, the training targets, the loss, the rule that turns a
-model's outputs into probabilities, the metrics, the chance level and the plot. A new task of an existing kind is
+model's outputs into probabilities, the metrics and the chance level. A new task of an existing kind is
 one :class:`~pjbench.tasks.base.Task` entry in the registry; a new kind is one subclass here (registered in
-``KINDS``). The training loop, the result builder, the leaderboard and the plots ask the kind and never test
+``KINDS``). The training loop, the result builder and the leaderboard ask the kind and never test
 a task's name or kind themselves.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..benchmark import bootstrap, metrics
+from ..scoring import bootstrap, metrics
+from .examples import Example, build_pairs
 
 if TYPE_CHECKING:
-    from ..benchmark.results import TaskResult
     from ..datasets.base import Recording
-    from .base import Example, Task
+    from .base import Task
 
 
 class TaskKind:
@@ -33,8 +32,6 @@ class TaskKind:
     description: ClassVar[str] = "one class per recording"
 
     def examples(self, task: Task, recordings: list[Recording], pair_group: str | None, seed: int = 0) -> list[Example]:
-        from .base import Example
-
         assert task.label is not None, f"task {task.name} has no label function"
         return [Example((rec.id,), task.label(rec), task.accept(rec) if task.accept else ()) for rec in recordings]
 
@@ -87,11 +84,6 @@ class TaskKind:
         _, counts = np.unique([ex.target for ex in test], return_counts=True)
         return float(counts.max() / len(test))
 
-    def plot(self, result: TaskResult, path: Path) -> Path:
-        from ..benchmark.plots import plot_result
-
-        return plot_result(result, path)
-
 
 class PairwiseKind(TaskKind):
     """Ranking pairs: two recordings side by side, the class says which is better (or by how many levels)."""
@@ -101,8 +93,6 @@ class PairwiseKind(TaskKind):
     description = "a pair of recordings; which is better, or the level difference"
 
     def examples(self, task: Task, recordings: list[Recording], pair_group: str | None, seed: int = 0) -> list[Example]:
-        from .base import build_pairs
-
         return build_pairs(task, recordings, pair_group, seed)
 
 
@@ -207,11 +197,6 @@ class TransferKind(TaskKind):
 
     def chance(self, task: Task, test: list[Example]) -> float:
         return 0.5  # the pairs come in both orders: either constant verdict is right half the time
-
-    def plot(self, result: TaskResult, path: Path) -> Path:
-        from ..benchmark.plots import plot_win_counts
-
-        return plot_win_counts(result.extra["ranking"], path)
 
 
 class PlayerLevelKind(TaskKind):

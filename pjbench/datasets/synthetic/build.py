@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ... import __version__
 from ...hashing import config_hash, file_sha256
 from ...paths import datasets_dir
 from ...progress import progress_bar
+from ...version import __version__
 from .performer import EXPERTISE_LEVELS, Performance, Performer, draw_performer, perform
 from .render import PianoTimbre, Room, apply_room_and_level, available_timbres, render_performance, write_midi
 from .scores import Score, generate_score

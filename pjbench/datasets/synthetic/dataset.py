@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from ..base import Dataset, Recording, check_group_leakage
-from ..registry import SYNTHETIC_TASKS
+from . import SYNTHETIC_TASKS
 from .build import INFO_NAME, MANIFEST_NAME, SynthConfig, build
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...tasks.techniques import TECHNIQUES
+from ..techniques import TECHNIQUES
 
 FIGURES: tuple[str, ...] = ("scale", "arpeggio", "ornament", "repeated", "melody")
 TEXTURES: tuple[str, ...] = ("single", "double", "octave")

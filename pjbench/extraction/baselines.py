@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..audio import AudioError, load_audio
 from ..datasets.base import Dataset, Recording
 from ..progress import progress_bar
+from ..version import __version__
 from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
 from .extract import why_not_a_file
 

@@ -17,8 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..results.record import TaskResult
 from .leaderboard import UNSCALED, chance_levels, interval
-from .results import TaskResult
 
 FIELDS = (
     "dataset",

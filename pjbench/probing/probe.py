@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets.base import SPLITS, Dataset
+from ..extraction.cache import CacheReader, LayerView, encoder_stats
+from ..extraction.shards import shard_of
 from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
+from ..results import predictions
+from ..results.plots import plot_for
+from ..results.record import TaskResult, build_result, check_writable, summed_confusion
+from ..scoring import bootstrap
 from ..tasks import Task
-from . import bootstrap, predictions
-from .cache import CacheReader, LayerView, encoder_stats
-from .feeders import Feeder
-from .results import TaskResult, build_result, check_writable, summed_confusion
-from .shards import shard_of
-from .train import TrainConfig, deterministic_torch, train_seeds
+from .config import TrainConfig
+from .feeders import FEEDERS, Feeder
+from .train import deterministic_torch, train_seeds
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ def split_examples(task: Task, dataset: Dataset, available: set[str]) -> tuple[d
 
 def make_feeder(cfg: TrainConfig, reader: CacheReader, splits: dict[str, list]) -> Feeder:
     """The head's input pipeline; normalisation statistics come from the training split only."""
-    return get_head(cfg.head).make_feeder(cfg, reader, splits)
+    return FEEDERS[get_head(cfg.head).feeder](cfg, reader, splits)
 
 
 def check_coverage(
@@ -193,7 +196,7 @@ def run_probe(
     check_writable(results_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     result.predictions = predictions.write(predictions_path(target), rows)
-    result.save(results_dir, plot=task.kind.plot)
+    result.save(results_dir, plot=plot_for)
     save_splits(dataset, results_dir)
     return result
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..encoders.base import Encoder
+from .base import Encoder
 
 
 @dataclass(frozen=True)

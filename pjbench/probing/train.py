@@ -1,5 +1,5 @@
 """Training a probe's seeds: AdamW, early stopping and checkpoint choice on the validation split only (through the
-one loop, :mod:`pjbench.benchmark.fit`); the test split is evaluated once, with the chosen checkpoint. What depends
+one loop, :mod:`pjbench.probing.fit`); the test split is evaluated once, with the chosen checkpoint. What depends
 on the task (targets, loss, probabilities, metrics) comes from its kind.
 
 The seeds of one run train side by side on one stream of batches (each batch read and prepared once): the order of
@@ -19,33 +19,11 @@ import torch
 from torch import nn
 
 from ..heads.published import ConvAttentionProbe, shared_first_conv
+from ..scoring.bootstrap import unit_weight_metrics
 from ..tasks import Example, Task
-from .bootstrap import unit_weight_metrics
+from .config import TrainConfig
 from .feeders import Feeder
 from .fit import FitOutcome, Member, fit_members, step_together
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    head: str = "published"
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    lr: float | None = None  # None: the head's default (the task's paper lr for the published head)
-    batch_size: int | None = None
-    weight_decay: float = 0.01
-    max_epochs: int = 100
-    patience: int = 15
-    max_segments: int = 30
-    standardize: bool = False  # published head: standardise inputs with training-split frame statistics per dimension
-    pos_weight_scale: float = 1.4  # multi-label: pos_weight = scale * (N - pos) / pos, as the paper
-    device: str = "cpu"
-    schedule: str = ""  # the named schedule these settings are, or custom-<hash>; "" lets the settings name it
-    order_seed: int = 0  # the training examples' order each epoch (the same for every seed: the seeds share batches)
-
-    def lr_for(self, task: Task) -> float:
-        return self.lr if self.lr is not None else task.lr
-
-    def batch_size_for(self, task: Task) -> int:
-        return self.batch_size or task.batch_size
 
 
 @dataclass

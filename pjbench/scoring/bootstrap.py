@@ -14,7 +14,7 @@ The same replicate draws (from a fixed seed, groups in sorted order) serve every
 so two results' replicates are paired: their difference per replicate is the paired bootstrap of ``compare``.
 
 Resampling is done with integer weights on the items, never by copying them, and every metric has a weighted
-form here that equals :mod:`pjbench.benchmark.metrics` at unit weights (a test checks it).
+form here that equals :mod:`pjbench.scoring.metrics` at unit weights (a test checks it).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray) -> dic
 
 
 def weighted_level_metrics(w: np.ndarray, y: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray]:
-    """:func:`pjbench.benchmark.metrics.level_metrics` under weights, but for Spearman's rho (seeds only)."""
+    """:func:`pjbench.scoring.metrics.level_metrics` under weights, but for Spearman's rho (seeds only)."""
     pred = probs.argmax(axis=1)
     distance = np.abs(pred - y).astype(np.float64)
     return {

@@ -1,4 +1,5 @@
-"""PNG plots next to each result: a confusion matrix, or per-class AP for multi-label tasks."""
+"""PNG plots next to each result: a confusion matrix, or per-class AP for multi-label tasks, or the ICPC-2015 win
+counts of a transfer result (:func:`plot_for` picks by what the result holds)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 if TYPE_CHECKING:
-    from .results import TaskResult
+    from .record import TaskResult
 
 
 def plot_result(result: TaskResult, path: Path) -> Path:
@@ -70,3 +71,10 @@ def plot_win_counts(ranking: list[dict], path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_for(result: TaskResult, path: Path) -> Path:
+    """The plot a result gets: a transfer result's candidate ranking as the paper's Figure 2, else its scores."""
+    if "ranking" in result.extra:
+        return plot_win_counts(result.extra["ranking"], path)
+    return plot_result(result, path)

@@ -23,12 +23,12 @@ import torch
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
-from .. import __version__
 from ..audio import AudioError, load_audio, peak_gain, probe_audio
 from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder
 from ..paths import cache_dir
 from ..progress import progress_bar
+from ..version import __version__
 from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
 from .segments import SegmentConfig, SilentError, TooShortError, segment
 from .shards import Shard, share
@@ -210,7 +210,7 @@ def extract(
     shard: Shard | None = None,
 ) -> ExtractReport:
     """Embed every recording of ``dataset`` into its cache; ``shard``: only that share of the recordings, into the
-    cache's shard file (merged by :func:`pjbench.benchmark.shards.merge`); ``stop_after`` (tests) simulates an
+    cache's shard file (merged by :func:`pjbench.extraction.shards.merge`); ``stop_after`` (tests) simulates an
     interruption."""
     cfg = cfg or ExtractConfig()
     device = resolve_device(cfg.device)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets.base import Dataset
-from .results import TaskResult, result_file
-from .train import TrainConfig
+from ..results.record import TaskResult, result_file
+from .config import TrainConfig
 
 EXECUTORS = ("processes", "submitit-local", "slurm")
 
@@ -72,7 +72,7 @@ def _comparable(train: dict[str, Any]) -> dict[str, Any]:
 
 
 def _encoder_name(cache_path: Path) -> str:
-    from .cache import CacheReader
+    from ..extraction.cache import CacheReader
 
     reader = CacheReader(cache_path)
     try:

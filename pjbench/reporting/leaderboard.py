@@ -16,11 +16,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..extraction.baselines import is_baseline
 from ..heads import HEADS, SCHEDULES
+from ..results.record import UPDATE_REFERENCE_ENV, TaskResult, is_reference, plot_problem
 from . import compare
-from .baselines import is_baseline
 from .published import reference_rows, selected_on_test
-from .results import UPDATE_REFERENCE_ENV, TaskResult, is_reference, plot_problem
 
 UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
 NEAR_CHANCE = " °"

@@ -12,9 +12,9 @@ import html
 import re
 from pathlib import Path
 
-from .baselines import is_baseline
+from ..extraction.baselines import is_baseline
+from ..results.record import TaskResult
 from .leaderboard import build_board, header_note, load_results
-from .results import TaskResult
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;color:#222;max-width:110em}

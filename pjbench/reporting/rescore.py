@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from ..results import predictions
+from ..results.record import TaskResult, score_differences
+from ..scoring import bootstrap
 from ..tasks import KINDS, TASKS, Task
-from . import bootstrap, predictions
-from .results import TaskResult, score_differences
 
 
 def task_of(result: TaskResult) -> Task:
@@ -83,7 +84,7 @@ def _rescore_transfer(result: TaskResult, rows: list[dict[str, Any]]) -> tuple[l
 
 def _rescore_pisa(result: TaskResult, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
     from ..experiments.pisa import level_scores
-    from .metrics import level_metrics
+    from ..scoring.metrics import level_metrics
 
     per_seed, probabilities = [], []
     videos = {r["ids"][0]: r["groups"][0]["video"] for r in rows}

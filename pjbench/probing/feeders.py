@@ -20,12 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..extraction.cache import CachedRecording
 from ..heads import ConvAttentionProbe, PooledLinearProbe
 from ..tasks import Example, Task
-from .cache import CachedRecording
 
 if TYPE_CHECKING:
-    from .train import TrainConfig
+    from .config import TrainConfig
 
 
 class RecordingSource(Protocol):
@@ -284,3 +284,8 @@ def segment_feeder(cfg: TrainConfig, reader: RecordingSource, splits: dict[str, 
 def pooled_feeder(cfg: TrainConfig, reader: RecordingSource, splits: dict[str, list[Example]]) -> PooledFeeder:
     """The linear head's input: per-recording frame statistics, standardised with the training split's."""
     return PooledFeeder(reader, _ids([ex for exs in splits.values() for ex in exs]), _ids(splits["train"]))
+
+
+FeederFactory = Callable[["TrainConfig", RecordingSource, dict[str, list[Example]]], Feeder]
+# a head names its feeder by one of these keys (heads.HeadSpec.feeder): the heads sit below probing and never import it
+FEEDERS: dict[str, FeederFactory] = {"segments": segment_feeder, "pooled": pooled_feeder}

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..results import predictions
+from ..results.record import TaskResult
+from ..scoring import bootstrap
 from ..tasks import Example, Task
-from . import bootstrap, predictions
 from .rescore import task_of
-from .results import TaskResult
 
 LEVEL = 0.95
 

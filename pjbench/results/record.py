@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..hashing import config_hash, file_sha256
-from .metrics import mean_ci
+from ..scoring.metrics import mean_ci
 
 SCHEMA_VERSION = 2  # 2: scores carry the two-stage interval (ci_low, ci_high) and seed_ci95; `intervals` says how
 REFERENCE_MARKER = ".pjbench-reference"  # in the results folder committed with pjbench: read-only for runs
@@ -159,7 +159,7 @@ def environment() -> dict[str, Any]:
     import sklearn
     import torch
 
-    from .. import __version__
+    from ..version import __version__
 
     return {
         "pjbench": __version__,

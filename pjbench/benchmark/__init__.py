@@ -1,1 +1,0 @@
-"""The runners: segmenting, extraction, cache, training, evaluation, results, leaderboard."""

@@ -1,0 +1,31 @@
+"""How a probe is trained: the settings of one run (head, seeds, schedule, learning rate...), read by the feeders,
+the training loop, a probe run and the grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..tasks import Task
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    head: str = "published"
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    lr: float | None = None  # None: the head's default (the task's paper lr for the published head)
+    batch_size: int | None = None
+    weight_decay: float = 0.01
+    max_epochs: int = 100
+    patience: int = 15
+    max_segments: int = 30
+    standardize: bool = False  # published head: standardise inputs with training-split frame statistics per dimension
+    pos_weight_scale: float = 1.4  # multi-label: pos_weight = scale * (N - pos) / pos, as the paper
+    device: str = "cpu"
+    schedule: str = ""  # the named schedule these settings are, or custom-<hash>; "" lets the settings name it
+    order_seed: int = 0  # the training examples' order each epoch (the same for every seed: the seeds share batches)
+
+    def lr_for(self, task: Task) -> float:
+        return self.lr if self.lr is not None else task.lr
+
+    def batch_size_for(self, task: Task) -> int:
+        return self.batch_size or task.batch_size

@@ -1,0 +1,1 @@
+"""Scoring: metrics and the bootstrap. Arrays in, numbers out: this room knows no task, file or model."""
