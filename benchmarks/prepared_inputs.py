@@ -21,11 +21,11 @@ from common import machine  # noqa: E402
 def epochs(task_name: str, budget_mb: int, n_epochs: int) -> tuple[list[float], list[float]]:
     import torch
 
-    from pjbench.cli.run import train_config
     from pjbench.datasets import load_dataset
     from pjbench.extraction.cache import CacheReader
     from pjbench.paths import cache_dir
     from pjbench.probing import feeders
+    from pjbench.probing.config import train_config
     from pjbench.probing.probe import find_cache, make_feeder, split_examples
     from pjbench.tasks import get_task
 

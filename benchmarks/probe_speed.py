@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def child(task_name: str, head: str, epochs: int, seeds: int) -> dict:
     import torch
 
-    from pjbench.cli.run import train_config
     from pjbench.datasets import load_dataset
     from pjbench.extraction.cache import CacheReader
     from pjbench.paths import cache_dir
     from pjbench.probing import train as train_module
+    from pjbench.probing.config import train_config
     from pjbench.probing.probe import find_cache, make_feeder, split_examples
     from pjbench.tasks import get_task
 

@@ -21,3 +21,6 @@ def datasets_dir() -> Path:
 
 def cache_dir() -> Path:
     return home() / "cache"
+
+
+DEFAULT_RESULTS = Path("pjbench-results")  # in the current folder; never the committed reference results

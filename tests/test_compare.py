@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from pjbench.cli import app
-from pjbench.cli.run import train_config
 from pjbench.extraction.baselines import build_caches, read_features
 from pjbench.extraction.cache import CacheReader, CacheWriter
+from pjbench.probing.config import train_config
 from pjbench.probing.probe import run_probe
 from pjbench.reporting import compare
 from pjbench.reporting.leaderboard import BEST, write_leaderboards

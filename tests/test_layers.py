@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pjbench"
 
 # lowest first; a room is a subpackage or a top-level module; rooms on one layer never import each other
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "paths", "hashing", "lazy", "progress", "parallel", "audio", "data"),  # data: package files (CSV)
+    ("version", "paths", "hashing", "hints", "lazy", "progress", "parallel", "audio", "data"),  # data: package files (CSV)
     ("video",),
     ("scoring", "datasets", "encoders", "heads"),
     ("tasks", "extraction"),
@@ -194,3 +194,24 @@ def test_the_lower_rooms_import_alone(module):
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith({above!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_readmes_python_example_runs(tiny, tiny_mel_cache, tmp_path, monkeypatch, capsys):
+    """The README's Python API example, as written, on the tiny set (its mel cache already made)."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    section = readme[readme.index("### From Python") :]
+    code = section[section.index("```python") + len("```python") : section.index("```", section.index("```python") + 9)]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102
+    out = capsys.readouterr().out
+    assert "difficulty-3way linear-paper" in out and "| mel |" in out
+    assert (tmp_path / "pjbench-results" / tiny.name / "mel" / "difficulty-3way.linear-paper.json").exists()
+
+
+def test_the_cli_stays_thin():
+    """Each CLI module parses, calls and prints: under 300 lines, and no training or statistics code of its own."""
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        text = path.read_text()
+        assert len(text.splitlines()) < 300, path
+        for banned in ("import torch", "import numpy", "from ..probing.train", "from ..probing.fit", "from ..scoring"):
+            assert banned not in text, f"{path} holds {banned!r}"

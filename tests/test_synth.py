@@ -143,9 +143,9 @@ def test_a_result_of_a_set_rendered_elsewhere_finds_the_same_set_here(tiny, tiny
     configuration's set at its default place instead."""
     from dataclasses import asdict
 
-    from pjbench.cli.run import _dataset_from
+    from pjbench.api import dataset_from_record
 
     assert tiny_root.name.endswith("-g" + GENERATOR_VERSION)  # a newer generator renders beside an older set
     record = {"name": tiny.name, "root": "/nowhere/synthetic-tiny", "synthetic_config": asdict(SynthConfig.for_size("tiny"))}
-    found = _dataset_from(record)
+    found = dataset_from_record(record)
     assert found.root == tiny_root and [r.id for r in found.recordings] == [r.id for r in tiny.recordings]

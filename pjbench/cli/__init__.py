@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..version import __version__
-from . import cache, prepare, run, show
+from . import cache, demo, experiments, prepare, probe, show
 from .common import fail, setup_logging
 
 app = typer.Typer(
@@ -70,17 +70,17 @@ def main(
 COMMANDS = (
     ("synth", prepare.synth, "Render the embedded synthetic piano dataset (audio, MIDI, labels; optional keyboard videos)."),
     ("extract", prepare.extract, "Embed every recording into an HDF5 cache of segment embeddings (resumable)."),
-    ("probe", run.probe, "Train probes on cached embeddings; validation picks the epoch, the test split is scored once."),
-    ("baselines", run.baselines, "Probe the shortcut baselines (duration, loudness, nuisance draws) as board rows."),
-    ("transfer", run.transfer, "Judge ICPC-2015 candidate pairs with the PLD expertise probe; rank by win count."),
-    ("pisa", run.pisa, "PISA player level from video, audio or both (end to end or frozen features)."),
-    ("rerun", run.rerun, "Run a result file's recorded configuration again and compare every seed's scores."),
+    ("probe", probe.probe, "Train probes on cached embeddings; validation picks the epoch, the test split is scored once."),
+    ("baselines", probe.baselines, "Probe the shortcut baselines (duration, loudness, nuisance draws) as board rows."),
+    ("transfer", experiments.transfer, "Judge ICPC-2015 candidate pairs with the PLD expertise probe; rank by win count."),
+    ("pisa", experiments.pisa, "PISA player level from video, audio or both (end to end or frozen features)."),
+    ("rerun", demo.rerun, "Run a result file's recorded configuration again and compare every seed's scores."),
     ("rescore", show.rescore, "Recompute a result's metrics from its stored per-item predictions; exact or not."),
     ("compare", show.compare, "Is result A better than B? A paired bootstrap over test groups and seeds; A better | B better | tie."),
     ("leaderboard", show.leaderboard, "Print and write the leaderboard of every dataset with results."),
     ("list", show.list_things, "List encoders, tasks, datasets or heads (no weights loaded; --format json|csv)."),
     ("validate-encoder", prepare.validate_encoder, "Check an encoder's shapes, determinism, batch invariance, NaNs and speed."),
-    ("demo", run.demo, "The whole benchmark on the embedded dataset: synth, extract, every probe, leaderboard."),
+    ("demo", demo.demo, "The whole benchmark on the embedded dataset: synth, extract, every probe, leaderboard."),
 )
 for name, command, summary in COMMANDS:
     app.command(name, short_help=summary)(command)

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, fail
-from .prepare import EXPECTED
+from .common import EXPECTED, console, fail
 
 
 def verify(

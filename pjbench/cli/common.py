@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+
+from ..hints import did_you_mean as did_you_mean  # re-exported: every command hints the same way
+from ..paths import DEFAULT_RESULTS as DEFAULT_RESULTS
 
 # in a terminal rich wraps to its width; in a pipe or a log, lines are never wrapped (a result line or a markdown
 # row broken in two cannot be read or grepped)
@@ -64,8 +67,6 @@ ScheduleOpt = Annotated[
     str, typer.Option(help="paper (the paper's: up to 100 epochs, patience 15) | fast (lr 1e-3, 8 epochs, patience 3, standardised)")
 ]
 
-DEFAULT_RESULTS = Path("pjbench-results")  # in the current folder; never the committed reference results
-
 
 class Problem(Exception):
     """An expected failure of a command: its message is the whole story (no traceback unless --verbose)."""
@@ -75,16 +76,36 @@ def load_requested(
     dataset: str | None, manifest: Path | None, audio_root: Path | None, labels: Path | None, split_seed: int, build_missing: bool = False
 ) -> Any:
     """The dataset a command was given: --dataset or --manifest, else the embedded synthetic set."""
-    from ..datasets import load_dataset
+    from ..api import get_dataset
 
-    return load_dataset(
-        dataset or (None if manifest else ASSUMED),
-        manifest,
-        build_missing=build_missing,
-        audio_root=audio_root,
-        labels_dir=labels,
-        split_seed=split_seed,
-    )
+    return get_dataset(dataset, manifest=manifest, audio_root=audio_root, labels=labels, split_seed=split_seed, build=build_missing)
+
+
+EXPECTED = (ValueError, RuntimeError, FileNotFoundError, FileExistsError, TypeError, OSError)
+
+
+@contextmanager
+def failing(note: str = "") -> Iterator[None]:
+    """Expected errors as one line: a request naming something unknown exits 2, any other expected failure 1
+    (``note`` appended, e.g. which dataset was assumed)."""
+    from ..api import UsageError
+
+    try:
+        yield
+    except UsageError as err:
+        fail(str(err), 2)
+    except EXPECTED as err:
+        fail(str(err) + note)
+
+
+def print_result(label: str, result: Any, ran: bool = True) -> None:
+    """A finished result as one line (the API's ``on_result``); ``(on record)`` when it was not run again."""
+    console.print(score_line(label, result) + ("" if ran else " (on record)"), markup=False, highlight=False)
+
+
+def say(line: str) -> None:
+    """A line for the person at the terminal (the API's ``say``)."""
+    console.print(line, markup=False, highlight=False)
 
 
 def report_differences(heading: str, lines: list[str], limit: int = 20) -> None:
@@ -124,16 +145,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise SystemExit(code)  # not typer.Exit: that one is a RuntimeError, which the commands' handlers would catch
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """' (did you mean X?)' for a near miss, case-insensitively; '' otherwise."""
-    options = list(known)
-    lowered = {k.lower(): k for k in options}
-    if name.lower() in lowered:
-        return f" (did you mean {lowered[name.lower()]}?)"
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return f" (did you mean {lowered[close[0]]}?)" if close else ""
-
-
 def split_list(values: list[str] | None) -> list[str]:
     """Repeated options and comma-separated lists alike: ``-t a,b -t c`` -> [a, b, c]."""
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
@@ -171,11 +182,11 @@ def device_name(device: str) -> str:
 
 
 def print_leaderboards(results_dir: Path) -> None:
-    from ..reporting.leaderboard import write_leaderboards
+    from ..api import leaderboard
     from ..results.record import is_reference
 
     reference = is_reference(results_dir)
-    for name, md in write_leaderboards(results_dir).items():
+    for name, md in leaderboard(results_dir).items():
         where = "pjbench's committed reference results, read-only" if reference else str(results_dir / name / "leaderboard.md")
         console.print(f"\n[bold]{name}[/bold]  ({where})")
         console.print(md, markup=False, highlight=False)

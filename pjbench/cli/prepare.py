@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from .common import (
     DEFAULT_RESULTS,
+    EXPECTED,
     AudioRootOpt,
     CacheOpt,
     DatasetOpt,
@@ -21,22 +22,19 @@ from .common import (
     assumed_note,
     console,
     device_name,
-    did_you_mean,
     encoder_options,
     fail,
     load_requested,
 )
 
-EXPECTED = (ValueError, RuntimeError, FileNotFoundError, FileExistsError, TypeError, OSError)
-
 
 def load_named_encoder(name: str, options: list[str] | None, checkpoint: str | None):
-    from ..encoders import available, load_encoder
+    from ..api import UsageError, get_encoder
 
-    known = available()
-    if name not in known and ":" not in name:
-        fail(f"unknown encoder {name!r}{did_you_mean(name, known)}; known: {', '.join(sorted(known))} (or package.module:object)", 2)
-    return load_encoder(name, **encoder_options(options), **({"checkpoint": checkpoint} if checkpoint else {}))
+    try:
+        return get_encoder(name, checkpoint=checkpoint, **encoder_options(options))
+    except UsageError as err:
+        fail(str(err), 2)
 
 
 def synth(
@@ -138,11 +136,10 @@ def extract(
     half a segment is kept, padded), embedded in batches and stored as float16. Missing, undecodable, too short or
     silent files are logged and skipped.
     """
+    from ..api import extract as run_extract
     from ..extraction.extract import ExtractConfig
-    from ..extraction.extract import extract as run_extract
     from ..extraction.segments import SegmentConfig
-    from ..extraction.shards import Shard
-    from ..paths import cache_dir as default_cache
+    from ..extraction.shards import Shard, merge_after_all_ranks, rank_device
 
     try:
         part = Shard.parse(shard) if shard else Shard.from_torchrun()
@@ -153,7 +150,7 @@ def extract(
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed, build_missing=True)
         keep = ds.max_segments if max_segments is None else (max_segments or None)
         cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers, precision)
-        report = run_extract(ds, enc, cfg, cache_root=cache_dir or default_cache(), shard=part)
+        report = run_extract(ds, enc, config=cfg, cache_root=cache_dir, shard=part)
         if torchrun:
             merged = merge_after_all_ranks(report.cache_path)
     except EXPECTED as err:
@@ -184,33 +181,6 @@ def extract(
         fail(f"nothing could be extracted: all {len(report.skipped)} recordings were skipped (reasons above)")
     if strict and report.skipped:
         fail(f"--strict: {len(report.skipped)} recording(s) skipped (reasons above); the others are in {report.cache_path}")
-
-
-def rank_device() -> str:
-    """Under torchrun: this rank's GPU (``cuda:LOCAL_RANK``) when there are GPUs, else the CPU."""
-    import os
-
-    import torch
-
-    return f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
-
-
-def merge_after_all_ranks(shard_path: Path) -> Any:
-    """Wait until every torchrun rank has finished its shard (a rendezvous on the gloo backend, for as long as the
-    slowest rank takes), then rank 0 merges them into the cache; the other ranks return None."""
-    import datetime
-    import os
-
-    import torch.distributed as dist
-
-    from ..extraction.shards import merge
-
-    dist.init_process_group("gloo", timeout=datetime.timedelta(days=7))
-    try:
-        dist.barrier()
-        return merge(shard_path) if int(os.environ["RANK"]) == 0 else None
-    finally:
-        dist.destroy_process_group()
 
 
 def data_check(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -38,12 +37,9 @@ def leaderboard(
     try:
         print_leaderboards(results_dir)
         if html:
-            from ..reporting.html_board import write_html
-            from ..results.record import UPDATE_REFERENCE_ENV, is_reference
+            from ..api import leaderboard_pages
 
-            if is_reference(results_dir) and os.environ.get(UPDATE_REFERENCE_ENV) != "1":
-                fail(f"{results_dir} holds pjbench's committed reference results, which are only read: copy them to write a page")
-            for path in write_html(results_dir).values():
+            for path in leaderboard_pages(results_dir).values():
                 console.print(f"page: {path}", markup=False, highlight=False)
     except ValueError as err:
         fail(str(err))
@@ -191,7 +187,8 @@ def compare(
 
     Example: pjbench compare results/synthetic/basicpitch/difficulty-9way.linear-paper.json results/synthetic/mel/difficulty-9way.linear-paper.json
     """
-    from ..reporting import compare as cmp
+    from ..api import compare_folder, compare_results
+    from ..reporting import compare as cmp  # the verdicts' wording
 
     if split not in ("test", "val"):
         fail(f"--split {split!r}: choose test or val", 2)
@@ -201,15 +198,13 @@ def compare(
         if all_in is not None:
             if result_a is not None or result_b is not None:
                 fail("give two result files, or --all DIR, not both", 2)
-            paths, skipped = _with_predictions(sorted(all_in.glob("**/*.json")))
+            found, skipped = compare_folder(all_in, split=split, metric=metric[0] if metric else None)
             for path, why in skipped:
                 console.print(f"skipped {path}: {why}", markup=False, highlight=False)
-            found = cmp.compare_all(paths, split, metric[0] if metric else None)
         else:
             if result_a is None or result_b is None:
                 fail("give two result files (A and B), or --all DIR", 2)
-            a, b = cmp.load_scored(result_a, split), cmp.load_scored(result_b, split)
-            found = cmp.paired(a, b, metric or [a.result.primary_metric])
+            found = compare_results(result_a, result_b, metrics=metric, split=split)
     except (OSError, ValueError, KeyError) as err:
         fail(str(err))
     if fmt == "json":
@@ -219,22 +214,3 @@ def compare(
         console.print(cmp.describe(c), markup=False, highlight=False)
     if all_in is not None:
         console.print(f"{len(found)} comparison(s); verdicts at 95% after Holm's correction per dataset and task", markup=False)
-
-
-def _with_predictions(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Result files that keep per-item predictions; the others with the reason they cannot be compared."""
-    from ..results.record import TaskResult
-
-    kept, skipped = [], []
-    for path in paths:
-        if path.name.endswith(".predictions.json") or path.parent.name == "splits":
-            continue
-        try:
-            result = TaskResult.load(path)
-        except (ValueError, TypeError, KeyError):
-            continue  # not a result file (a split list, a config)
-        if result.predictions:
-            kept.append(path)
-        else:
-            skipped.append((path, "no per-item predictions on record (rerun it with this pjbench)"))
-    return kept, skipped

@@ -144,3 +144,25 @@ def _copy(reader: CacheReader, writer: CacheWriter, rec_id: str, source: Source)
     rec = reader.get(rec_id)  # checked on the way (checksums, finite values)
     duration = float(reader._recs[_key(rec_id)].attrs.get("duration", 0.0))
     writer.write(rec_id, rec.embeddings, rec.last_segment_seconds, source, duration=duration)
+
+
+def rank_device() -> str:
+    """Under torchrun: this rank's GPU (``cuda:LOCAL_RANK``) when there are GPUs, else the CPU."""
+    import torch
+
+    return f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
+
+
+def merge_after_all_ranks(shard_path: Path) -> MergeReport | None:
+    """Wait until every torchrun rank has finished its shard (a rendezvous on the gloo backend, for as long as the
+    slowest rank takes), then rank 0 merges them into the cache; the other ranks return None."""
+    import datetime
+
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", timeout=datetime.timedelta(days=7))
+    try:
+        dist.barrier()
+        return merge(shard_path) if int(os.environ["RANK"]) == 0 else None
+    finally:
+        dist.destroy_process_group()

@@ -4,6 +4,7 @@ the training loop, a probe run and the grid."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..tasks import Task
 
@@ -29,3 +30,31 @@ class TrainConfig:
 
     def batch_size_for(self, task: Task) -> int:
         return self.batch_size or task.batch_size
+
+
+def train_config(
+    head: str,
+    seeds: int,
+    schedule: str = "paper",
+    lr: float | None = None,
+    batch_size: int | None = None,
+    weight_decay: float | None = None,
+    epochs: int | None = None,
+    patience: int | None = None,
+    standardize: bool | None = None,
+    device: str = "cpu",
+) -> TrainConfig:
+    """A probe's training configuration, built by keyword in one place: the named schedule, then any explicit
+    setting. A setting that changes the schedule makes it a variant of its own, ``custom-<hash>``, so its results
+    never overwrite the schedule's."""
+    from ..hashing import config_hash
+    from ..heads import get_head, get_schedule
+
+    spec, named = get_head(head), get_schedule(schedule)
+    base: dict[str, Any] = {"lr": spec.lr(named.lr), "batch_size": None, "weight_decay": 0.01, "max_epochs": named.max_epochs}
+    base |= {"patience": named.patience, "standardize": named.standardize}
+    asked: dict[str, Any] = {"lr": lr, "batch_size": batch_size, "weight_decay": weight_decay, "max_epochs": epochs, "patience": patience}
+    asked["standardize"] = standardize
+    chosen = {**base, **{k: v for k, v in asked.items() if v is not None}}
+    variant = schedule if chosen == base else f"custom-{config_hash({'schedule': schedule, **chosen})[:8]}"
+    return TrainConfig(head=head, schedule=variant, seeds=tuple(range(seeds)), device=device, **chosen)
