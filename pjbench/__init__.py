@@ -8,37 +8,15 @@ from typing import Any
 
 from .version import __version__
 
-_API = (
-    "UsageError",
-    "compare_folder",
-    "compare_results",
-    "demo",
-    "extract",
-    "find_cache",
-    "get_dataset",
-    "get_encoder",
-    "get_heads",
-    "get_tasks",
-    "leaderboard",
-    "leaderboard_pages",
-    "pisa",
-    "probe",
-    "probe_baselines",
-    "rerun",
-    "transfer",
-)
-
 
 def __getattr__(name: str) -> Any:
-    if name in _API:
-        from . import api
+    if not name.startswith("_") and name != "api":  # `api` itself is found by the import system, not here
+        import importlib
 
-        return getattr(api, name)
+        api = importlib.import_module(".api", __name__)
+        if name in api.__all__:
+            return getattr(api, name)
     raise AttributeError(f"module 'pjbench' has no attribute {name!r}")
 
 
-def __dir__() -> list[str]:
-    return sorted([*_API, "__version__", "api"])
-
-
-__all__ = ["__version__", *_API]
+__all__ = ["__version__"]
