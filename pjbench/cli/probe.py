@@ -113,7 +113,7 @@ def probe(
     own, custom-<hash>, which never overwrites the schedule's results. The ICPC transfer and PISA have their
     own commands: `pjbench transfer`, `pjbench pisa`.
     """
-    from ..api import check_probe_request
+    from ..api import check_probe_request, get_tasks
     from ..api import probe as probe_tasks
 
     names = split_list(task) or ["all"]
@@ -121,6 +121,7 @@ def probe(
         check_probe_request(names, head)  # a wrong --head or a PISA task fails before any data is read
     with failing(assumed_note(dataset, manifest)):
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
+        get_tasks(ds, names)  # an unknown task fails before the caches are looked for
         encoders = split_list([encoder])
         if cache is not None and len(encoders) > 1:
             raise ValueError("--cache names one cache: give one --encoder with it")
