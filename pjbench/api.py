@@ -117,12 +117,16 @@ def extract(
     cache_root: Path | None = None,
     shard: Shard | None = None,
     progress: bool = True,
+    name: str | None = None,
 ) -> ExtractReport:
-    """Embed every recording of ``dataset`` into its HDF5 cache (resumable); the report's ``cache_path`` is the file."""
+    """Embed every recording of ``dataset`` into its HDF5 cache (resumable); the report's ``cache_path`` is the file.
+    ``name``: what the encoder was called (a plugin's ``pkg.mod:factory``), recorded so that ``probe`` finds the cache
+    by that name as well as by the encoder's own."""
     from .extraction.extract import extract as run_extract
     from .paths import cache_dir
 
-    return run_extract(dataset, encoder, config, cache_root=cache_root or cache_dir(), shard=shard, progress=progress)
+    root = cache_root or cache_dir()
+    return run_extract(dataset, encoder, config, cache_root=root, shard=shard, progress=progress, encoder_spec=name)
 
 
 def find_cache(dataset: Dataset, encoder: str, *, cache_root: Path | None = None, extract_hint: str | None = None) -> Path:

@@ -55,3 +55,39 @@ def test_module_object_reference_and_errors(installed_plugin):
         load_encoder("no_such_module:Thing")
     with pytest.raises(ValueError, match="has no attribute"):
         load_encoder("pjbench_chroma:Nothing")
+
+
+def test_an_out_of_tree_plugin_is_probed_under_the_name_it_was_extracted_with(tiny, tmp_path, monkeypatch):
+    """`--encoder mymod:factory` on PYTHONPATH (no entry point): extract, then probe with the same string, and with the
+    encoder's own name; the board shows it by its own name."""
+    from typer.testing import CliRunner
+
+    from pjbench.cli import app
+
+    (tmp_path / "lab_encoders.py").write_text(
+        "import torch\n"
+        "from pjbench.encoders.base import EncoderMeta, Framing\n\n"
+        "class Loudness:\n"
+        "    def __init__(self):\n"
+        "        self.meta = EncoderMeta('lab-loudness', '1', 8000, 10.0, 2, 1, framing=Framing('floor'))\n"
+        "    def to(self, device):\n"
+        "        return self\n"
+        "    def embed(self, audio):\n"
+        "        frames = audio[:, : audio.shape[1] // 800 * 800].reshape(len(audio), -1, 800)\n"
+        "        return torch.stack([frames.abs().mean(-1), frames.std(-1)], dim=-1).unsqueeze(1)\n\n"
+        "def factory():\n"
+        "    return Loudness()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    runner = CliRunner()
+    common = ["--dataset", str(tiny.root), "--cache-dir", str(tmp_path / "cache")]
+    r = runner.invoke(app, ["extract", "--encoder", "lab_encoders:factory", *common])
+    assert r.exit_code == 0, r.output
+    probe = ["probe", *common, "-t", "difficulty-3way", "--head", "linear", "--seeds", "1", "--epochs", "1", "--no-baselines"]
+    for name in ("lab_encoders:factory", "lab-loudness"):
+        r = runner.invoke(app, [*probe, "--encoder", name, "--results-dir", str(tmp_path / "results")])
+        assert r.exit_code == 0, r.output
+        assert "difficulty-3way linear-custom" in r.output and "| lab-loudness |" in r.output
+    assert list((tmp_path / "results" / tiny.name / "lab-loudness").glob("difficulty-3way.linear-*.json"))
+    r = runner.invoke(app, [*probe, "--encoder", "lab_encoders:other", "--results-dir", str(tmp_path / "results")])
+    assert r.exit_code == 1 and "no lab_encoders:other cache" in r.output

@@ -150,7 +150,7 @@ def extract(
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed, build_missing=True)
         keep = ds.max_segments if max_segments is None else (max_segments or None)
         cfg = ExtractConfig(SegmentConfig(segment_seconds, keep), layer, pool, batch_size, device_name(device), workers, precision)
-        report = run_extract(ds, enc, config=cfg, cache_root=cache_dir, shard=part)
+        report = run_extract(ds, enc, config=cfg, cache_root=cache_dir, shard=part, name=encoder)
         if torchrun:
             merged = merge_after_all_ranks(report.cache_path)
     except EXPECTED as err:

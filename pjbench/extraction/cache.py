@@ -46,6 +46,18 @@ def cache_key(config: dict[str, Any]) -> str:
     return config_hash({**config, "cache_format": CACHE_FORMAT})
 
 
+SPECS_ATTR = "encoder_specs"  # JSON list of the --encoder strings that made the cache (a plugin's "pkg.mod:factory")
+
+
+def encoder_specs(path: Path) -> list[str]:
+    """The ``--encoder`` strings a cache was extracted under (read without locking; [] if unreadable)."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            return list(json.loads(f.attrs.get(SPECS_ATTR, "[]")))
+    except (OSError, ValueError):
+        return []
+
+
 def dataset_identity(dataset: Any) -> dict[str, str]:
     """What tells two datasets of one name apart in a cache key: a manifest's resolved path (two projects'
     ``manifest.csv`` get two caches). Registered datasets are told apart by their name alone."""
@@ -261,6 +273,8 @@ class CacheWriter:
             self.file.close()
             raise ValueError(f"{path} belongs to config {existing}, not {attrs['config_hash']}")
         for k, v in attrs.items():
+            if k == SPECS_ATTR:  # every name the encoder was given on the command line, kept across runs
+                v = json.dumps(sorted(set(json.loads(self.file.attrs.get(SPECS_ATTR, "[]"))) | set(json.loads(v))))
             self.file.attrs[k] = v
         self.recs = self.file.require_group("recordings")
         self.skipped = self.file.require_group("skipped")

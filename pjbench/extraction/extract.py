@@ -12,6 +12,7 @@ import csv
 import errno
 import json
 import logging
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ from ..encoders.base import Encoder
 from ..paths import cache_dir
 from ..progress import progress_bar
 from ..version import __version__
-from .cache import CacheReader, CacheWriter, Source, cache_key, dataset_identity
+from .cache import SPECS_ATTR, CacheReader, CacheWriter, Source, cache_key, dataset_identity, encoder_specs
 from .segments import SegmentConfig, SilentError, TooShortError, segment
 from .shards import Shard, share
 
@@ -208,6 +209,7 @@ def extract(
     progress: bool = True,
     stop_after: int | None = None,
     shard: Shard | None = None,
+    encoder_spec: str | None = None,
 ) -> ExtractReport:
     """Embed every recording of ``dataset`` into its cache; ``shard``: only that share of the recordings, into the
     cache's shard file (merged by :func:`pjbench.extraction.shards.merge`); ``stop_after`` (tests) simulates an
@@ -237,10 +239,14 @@ def extract(
         "max_segments": cfg.segments.max_segments or 0,  # 0: every segment (HDF5 attributes cannot be None)
         "pjbench_version": __version__,
         **({"shard": str(shard)} if shard is not None else {}),
+        # the name the user gave (a plugin's "pkg.mod:factory"): `probe --encoder` finds the cache by it too
+        **({SPECS_ATTR: json.dumps([encoder_spec])} if encoder_spec else {}),
     }
     report = ExtractReport(cache_path=path)
     write_missing_report(dataset, path.parent)
     if all_cached(path, recordings, cache_key(conf), report):
+        if encoder_spec and encoder_spec not in encoder_specs(path) and os.access(path, os.W_OK):
+            CacheWriter(path, attrs).close()  # only the new name is added
         return report  # nothing to write: the cache is only read (it may be read-only)
     writer = CacheWriter(path, attrs)
     start = time.perf_counter()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..datasets.base import SPLITS, Dataset
-from ..extraction.cache import CacheReader, LayerView, encoder_stats
+from ..extraction.cache import CacheReader, LayerView, encoder_specs, encoder_stats
 from ..extraction.shards import shard_of
 from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
@@ -30,6 +30,9 @@ def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path, extract_hi
     """The newest cache of ``encoder_name`` for ``dataset``; ``extract_hint`` is the command that would make one."""
     folder = cache_root / dataset.name
     found = sorted(folder.glob(f"{encoder_name}-*.h5"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+    if not found and folder.exists():  # a plugin named as extracted ("pkg.mod:factory"), its file named by its meta name
+        named = [p for p in folder.glob("*.h5") if encoder_name in encoder_specs(p)]
+        found = sorted(named, key=lambda p: p.stat().st_mtime)
     shards = [p for p in found if shard_of(p) is not None]
     found = [p for p in found if shard_of(p) is None]  # a shard holds a share: probes read the merged cache
     if not found and shards:
