@@ -29,8 +29,11 @@ def leaderboard(
 ) -> None:
     """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset.
 
-    Cells are test-split scores in percent, mean ± 95% CI over seeds; a 'chance' row gives the best guess that
-    ignores the input; the papers' published numbers appear only on the datasets they were measured on.
+    Cells are test-split scores in percent: the mean over seeds ± a 95% interval from a bootstrap that resamples the
+    test groups (pieces, performers, videos) and the seeds together (docs/statistics.md); ★ marks the best row of a
+    column and every row a paired comparison cannot tell from it, ° a cell whose interval reaches chance. A 'chance'
+    row gives the best guess that ignores the input, baseline rows (duration, loudness) sit beside the encoders, and
+    the papers' published numbers appear only on the datasets they were measured on.
     """
     if not results_dir.exists():
         fail(f"no results in {results_dir}; run `pjbench probe` first")
