@@ -19,8 +19,8 @@ from ..paths import DEFAULT_RESULTS as DEFAULT_RESULTS
 
 # in a terminal rich wraps to its width; in a pipe or a log, lines are never wrapped (a result line or a markdown
 # row broken in two cannot be read or grepped)
-console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 100_000)
-err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 100_000)
+console = Console(soft_wrap=not sys.stdout.isatty(), width=None if sys.stdout.isatty() else 100_000, emoji=False)
+err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 100_000, emoji=False)
 log = logging.getLogger("pjbench")
 
 DatasetOpt = Annotated[
@@ -62,7 +62,7 @@ ResultsOpt = Annotated[
     ),
 ]
 DeviceOpt = Annotated[str, typer.Option(help="auto (a GPU when there is one) | cpu | cuda[:N]")]
-SeedsOpt = Annotated[int, typer.Option(help="number of seeds (0..N-1); intervals cover the seeds and the test sample")]
+SeedsOpt = Annotated[int, typer.Option(min=1, help="number of seeds (0..N-1); intervals cover the seeds and the test sample")]
 ScheduleOpt = Annotated[
     str, typer.Option(help="paper (the paper's: up to 100 epochs, patience 15) | fast (lr 1e-3, 8 epochs, patience 3, standardised)")
 ]
@@ -70,6 +70,13 @@ ScheduleOpt = Annotated[
 
 class Problem(Exception):
     """An expected failure of a command: its message is the whole story (no traceback unless --verbose)."""
+
+
+def above_zero(value: float | None) -> float | None:
+    """An option's check: a number above 0 (None: not given)."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"{value} is not above 0")
+    return value
 
 
 def load_requested(

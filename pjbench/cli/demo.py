@@ -38,7 +38,7 @@ def demo(
         list[str] | None,
         typer.Option("--published-encoder", metavar="ENCODER", help="encoders that also get the published head (costly on a CPU)"),
     ] = None,
-    seeds: Annotated[int, typer.Option(help="seeds per probe")] = 5,
+    seeds: Annotated[int, typer.Option(min=1, help="seeds per probe")] = 5,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="the duration, loudness and nuisance rows")] = True,
     results_dir: ResultsOpt = DEFAULT_RESULTS,
 ) -> None:

@@ -19,6 +19,7 @@ from .common import (
     ManifestOpt,
     ResultsOpt,
     SplitSeedOpt,
+    above_zero,
     assumed_note,
     console,
     device_name,
@@ -48,7 +49,7 @@ def synth(
     seed: Annotated[int, typer.Option(help="the same seed gives bit-identical audio")] = 0,
     out: Annotated[Path | None, typer.Option(help="output folder (default: $PJBENCH_HOME/datasets/synthetic-SIZE-seedN-RATEk)")] = None,
     sample_rate: Annotated[int, typer.Option("--sample-rate", help="FLAC sample rate")] = 24000,
-    workers: Annotated[int, typer.Option(help="rendering processes (default: all cores)")] = 0,
+    workers: Annotated[int, typer.Option(min=0, help="rendering processes (default: all cores)")] = 0,
     video: Annotated[
         bool, typer.Option("--video", help="also render keyboard videos (for `pjbench pisa`): one suited performance per piece")
     ] = False,
@@ -90,11 +91,15 @@ def extract(
         typer.Option(help="pretrained weights: a local file or folder in the published layout (default: the Hugging Face cache, offline)"),
     ] = None,
     device: DeviceOpt = "auto",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="segments per encoder call")] = 16,
-    segment_seconds: Annotated[float, typer.Option("--segment-seconds", help="segment length in seconds (the paper's: 10)")] = 10.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="segments per encoder call")] = 16,
+    segment_seconds: Annotated[
+        float, typer.Option("--segment-seconds", callback=above_zero, help="segment length in seconds (the paper's: 10)")
+    ] = 10.0,
     max_segments: Annotated[
         int | None,
-        typer.Option("--max-segments", help="segments kept per recording (default: the dataset's, 30 = the first 5 minutes; 0 = all)"),
+        typer.Option(
+            "--max-segments", min=0, help="segments kept per recording (default: the dataset's, 30 = the first 5 minutes; 0 = all)"
+        ),
     ] = None,
     layer: Annotated[str, typer.Option(help="which hidden layer to store: last | all | an index")] = "last",
     pool: Annotated[
@@ -103,7 +108,7 @@ def extract(
             help="temporal pooling at extraction: none (full frame rate) | mean (one frame per segment) | rate:HZ (average to HZ frames/s)"
         ),
     ] = "none",
-    workers: Annotated[int, typer.Option(help="audio decoding processes")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help="audio decoding processes")] = 1,
     precision: Annotated[
         str,
         typer.Option(

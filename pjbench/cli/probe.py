@@ -20,6 +20,7 @@ from .common import (
     ScheduleOpt,
     SeedsOpt,
     SplitSeedOpt,
+    above_zero,
     assumed_note,
     device_name,
     failing,
@@ -56,10 +57,12 @@ def probe(
     head: Annotated[str, typer.Option(help="published (conv+attention) | linear (pooled statistics) | both")] = "both",
     seeds: SeedsOpt = 5,
     schedule: ScheduleOpt = "paper",
-    lr: Annotated[float | None, typer.Option(help="learning rate (default: the schedule's; paper: the task's, 1e-3 for linear)")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="default: the paper's per task")] = None,
-    epochs: Annotated[int | None, typer.Option(help="maximum epochs (default: the schedule's)")] = None,
-    patience: Annotated[int | None, typer.Option(help="early stopping on the validation split (default: the schedule's)")] = None,
+    lr: Annotated[
+        float | None, typer.Option(callback=above_zero, help="learning rate (default: the schedule's; paper: the task's, 1e-3 for linear)")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="default: the paper's per task")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="maximum epochs (default: the schedule's)")] = None,
+    patience: Annotated[int | None, typer.Option(min=1, help="early stopping on the validation split (default: the schedule's)")] = None,
     weight_decay: Annotated[float | None, typer.Option("--weight-decay", help="AdamW weight decay (default 0.01)")] = None,
     standardize: Annotated[
         bool | None,
@@ -89,7 +92,10 @@ def probe(
         ),
     ] = "mix",
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="probe jobs (encoder x task x head x layer) at a time, in local processes or cluster jobs")
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="probe jobs (encoder x task x head x layer) at a time, in local processes or cluster jobs"
+        ),
     ] = 1,
     executor: Annotated[
         str,

@@ -188,7 +188,15 @@ def pooled_frames(pool: str, frames: int, seconds: float) -> int:
     if pool == "mean":
         return 1
     if pool.startswith("rate:"):
-        return max(1, min(frames, round(float(pool.split(":", 1)[1]) * seconds)))
+        try:
+            rate = float(pool.split(":", 1)[1])
+        except ValueError:
+            rate = float("nan")
+        if not rate > 0:
+            raise ValueError(f"--pool {pool}: the rate must be a number of frames per second above 0, e.g. rate:5")
+        if round(rate * seconds) > frames + 1:  # one frame of slack: a conv stack's 749 frames are "75 frames/s"
+            raise ValueError(f"--pool {pool}: above the encoder's own {frames / seconds:g} frames/s; --pool none keeps the full rate")
+        return max(1, min(frames, round(rate * seconds)))
     raise ValueError(f"--pool must be none, mean or rate:HZ, not {pool!r}")
 
 

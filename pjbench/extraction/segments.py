@@ -44,8 +44,11 @@ def segment(audio: np.ndarray, sample_rate: int, cfg: SegmentConfig) -> Segments
         n = min(n, cfg.max_segments)
     if n == 0:
         raise TooShortError(f"{len(audio) / sample_rate:.2f} s is shorter than {cfg.min_fraction * cfg.seconds:.1f} s")
-    if float(np.sqrt(np.mean(audio.astype(np.float64) ** 2))) < cfg.silence_rms:
+    wave = audio.astype(np.float64)
+    if float(np.sqrt(np.mean(wave**2))) < cfg.silence_rms:
         raise SilentError("the recording is silent")
+    if float(np.std(wave)) < cfg.silence_rms:  # a constant level carries no sound: a DC offset, or a stuck converter
+        raise SilentError(f"the recording is a constant level ({float(np.mean(wave)):+.3g}, DC only): no sound")
     out = np.zeros((n, seg_len), np.float32)
     used = audio[: n * seg_len]
     out.reshape(-1)[: len(used)] = used

@@ -50,6 +50,11 @@ def train_config(
     from ..hashing import config_hash
     from ..heads import get_head, get_schedule
 
+    for option, value, low in (("seeds", seeds, 1), ("epochs", epochs, 1), ("batch-size", batch_size, 1), ("patience", patience, 1)):
+        if value is not None and value < low:
+            raise ValueError(f"--{option} {value}: give at least {low}")
+    if lr is not None and not lr > 0:
+        raise ValueError(f"--lr {lr}: give a learning rate above 0")
     spec, named = get_head(head), get_schedule(schedule)
     base: dict[str, Any] = {"lr": spec.lr(named.lr), "batch_size": None, "weight_decay": 0.01, "max_epochs": named.max_epochs}
     base |= {"patience": named.patience, "standardize": named.standardize}
