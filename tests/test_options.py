@@ -66,3 +66,21 @@ def test_a_constant_recording_is_skipped_as_silent(tmp_path):
     ds = Dataset("dc-check", [Recording("dc", tmp_path / "dc.wav", "test"), Recording("noise", tmp_path / "noise.wav", "test")], ())
     report = extract(ds, load_encoder("mel"), ExtractConfig(), cache_root=tmp_path / "cache", progress=False)
     assert report.extracted == 1 and "constant level" in report.skipped["dc"] and "DC only" in report.skipped["dc"]
+
+
+def test_a_stray_json_file_is_left_out_of_the_board_with_a_warning(tmp_path):
+    """Notes or a config left in a results folder: the board is built without them (was: no board at all); a file
+    that looks like a result but cannot be read is still an error."""
+    import shutil
+    from pathlib import Path
+
+    results = tmp_path / "results"
+    source = Path(__file__).resolve().parents[1] / "results" / "synthetic" / "basicpitch"
+    shutil.copytree(source, results / "synthetic" / "basicpitch")
+    (results / "synthetic" / "basicpitch" / "notes.json").write_text('{"what": "my notes"}')
+    r = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
+    assert r.exit_code == 0, r.output
+    assert "notes.json: not a pjbench result" in r.output and "| basicpitch |" in r.output
+    (results / "synthetic" / "basicpitch" / "broken.json").write_text('{"task": "difficulty-3way", "scores": {}}')
+    r = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
+    assert r.exit_code == 1 and "broken.json: not a pjbench result file" in r.output

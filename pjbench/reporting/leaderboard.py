@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ LEGEND = {
 # what may differ between one row's results by design: per-task settings, where files lie, the task itself
 PER_TASK = ("train.lr", "train.batch_size", "train.device", "cache.path", "task.", "provenance.", "hash", "dataset.")
 
+log = logging.getLogger(__name__)
+
 
 def columns() -> tuple[tuple[str, str], ...]:
     """(task, metric) columns in display order: the task registry's order and each task's leaderboard columns
@@ -45,14 +48,27 @@ def columns() -> tuple[tuple[str, str], ...]:
 
 
 def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
+    """Every result under ``results_dir`` by dataset. A JSON file that is no result at all (notes, a config someone
+    left there) is skipped with a warning naming it; one that looks like a result but cannot be read is an error."""
     out: dict[str, list[TaskResult]] = {}
     for path in sorted(results_dir.glob("*/*/*.json")):
         try:
             result = TaskResult.load(path)
         except (ValueError, TypeError, KeyError) as err:
-            raise ValueError(f"{path}: not a pjbench result file ({err})") from err
+            if _looks_like_a_result(path):
+                raise ValueError(f"{path}: not a pjbench result file ({err})") from err
+            log.warning("%s: not a pjbench result (no task and scores in it); left out of the board", path)
+            continue
         out.setdefault(result.dataset, []).append(result)
     return out
+
+
+def _looks_like_a_result(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "task" in data and "scores" in data
 
 
 def _fmt(mean: float, ci: float, metric: str = "") -> str:
