@@ -131,10 +131,20 @@ def extract(
 
 def find_cache(dataset: Dataset, encoder: str, *, cache_root: Path | None = None, extract_hint: str | None = None) -> Path:
     """The cache of ``encoder`` for ``dataset`` under ``cache_root`` (the newest when several)."""
+    from .encoders import available
     from .paths import cache_dir
     from .probing.probe import find_cache as find
 
-    return find(dataset, encoder, cache_root or cache_dir(), extract_hint)
+    try:
+        return find(dataset, encoder, cache_root or cache_dir(), extract_hint)
+    except FileNotFoundError:
+        known = available()
+        if encoder not in known and ":" not in encoder:  # not a typo'd cache but a name nothing knows: say so
+            raise UsageError(
+                f"unknown encoder {encoder!r}{did_you_mean(encoder, known)} and no cache by that name for {dataset.name}; "
+                f"known: {', '.join(sorted(known))} (or package.module:object)"
+            ) from None
+        raise
 
 
 def probe(

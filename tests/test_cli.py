@@ -53,7 +53,9 @@ def test_extract_probe_leaderboard_end_to_end(tiny_mel_cache, pjbench_home, tmp_
 
 def test_helpful_errors(pjbench_home, tmp_path):
     r = runner.invoke(app, ["probe", "--encoder", "nosuch", "--dataset", "synthetic-tiny", "--results-dir", str(tmp_path)])
-    assert r.exit_code == 1 and "extract" in r.output
+    assert r.exit_code == 2 and "unknown encoder 'nosuch'" in r.output  # not an extract command that would fail too
+    r = runner.invoke(app, ["probe", "--encoder", "dac", "--dataset", "synthetic-tiny", "--results-dir", str(tmp_path)])
+    assert r.exit_code == 1 and "pjbench extract --encoder dac --dataset synthetic-tiny" in r.output  # known, not extracted
     r = runner.invoke(app, ["extract", "--encoder", "nosuch", "--dataset", "synthetic-tiny"])
     assert r.exit_code == 2 and "unknown encoder" in r.output  # a usage error
     r = runner.invoke(app, ["list", "encoders"])

@@ -84,3 +84,23 @@ def test_a_stray_json_file_is_left_out_of_the_board_with_a_warning(tmp_path):
     (results / "synthetic" / "basicpitch" / "broken.json").write_text('{"task": "difficulty-3way", "scores": {}}')
     r = runner.invoke(app, ["leaderboard", "--results-dir", str(results)])
     assert r.exit_code == 1 and "broken.json: not a pjbench result file" in r.output
+
+
+def test_a_manifest_header_it_cannot_use_is_shown(tmp_path):
+    from pjbench.datasets.manifest import load_manifest
+
+    semicolons = tmp_path / "m.csv"
+    semicolons.write_text("id;path;split;label\na;a.wav;train;x\n")
+    with pytest.raises(ValueError, match=r"header reads \['id;path;split;label'\] \(its header is one column"):
+        load_manifest(semicolons)
+    padded = tmp_path / "p.csv"
+    padded.write_text("id, path, split, label\na, a.wav, train, x\n")
+    with pytest.raises(ValueError, match="spaces around them"):
+        load_manifest(padded)
+
+
+def test_probe_with_an_unknown_encoder_says_so_instead_of_suggesting_an_extract_that_fails(tiny, tmp_path):
+    r = runner.invoke(
+        app, ["probe", "-e", "Mel", "--dataset", str(tiny.root), "--cache-dir", str(tmp_path), "--results-dir", str(tmp_path)]
+    )
+    assert r.exit_code == 2 and "unknown encoder 'Mel' (did you mean mel?)" in r.output and "pjbench extract" not in r.output

@@ -68,7 +68,15 @@ def load_manifest(path: Path) -> Dataset:
     header, numbered = _read_rows(path)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; a manifest needs {', '.join(REQUIRED)} and optionally group")
+        hint = ""
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+            hint = " (its header is one column: the file seems separated by something other than commas)"
+        elif any(h != h.strip() for h in header):
+            hint = " (some names have spaces around them)"
+        raise ValueError(
+            f"{path}: missing column(s) {missing}; its header reads {header}{hint}; a manifest needs "
+            f"{', '.join(REQUIRED)} and optionally group, separated by commas"
+        )
     if not numbered:
         raise ValueError(f"{path}: no rows")
     problems, seen = [], set()
