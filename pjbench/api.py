@@ -180,11 +180,7 @@ def probe(
     from .probing.grid import ProbeJob, run_grid
 
     names = list(tasks) or ["all"]
-    if any(n.startswith("pisa-") for n in names):
-        raise UsageError(
-            "the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)"
-        )
-    head_names = get_heads(heads)
+    head_names = check_probe_request(names, heads)
     if layers not in ("mix", "each"):
         raise UsageError(f"--layers must be mix or each, not {layers!r}")
     chosen = get_tasks(dataset, names)
@@ -215,14 +211,14 @@ def probe(
     return results
 
 
-def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str]) -> None:
-    """What can be checked of a probe request before any data is read: the heads exist, and no task has a command of
-    its own (PISA)."""
+def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str]) -> list[str]:
+    """What can be checked of a probe request before any data is read: no task has a command of its own (PISA), and
+    the heads exist (their names returned)."""
     if any(n.startswith("pisa-") for n in tasks):
         raise UsageError(
             "the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)"
         )
-    get_heads(heads)
+    return get_heads(heads)
 
 
 def _layers_to_probe(layers: str, cache_path: Path) -> int:

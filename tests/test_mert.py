@@ -1,6 +1,7 @@
 """MERT through HubertModel: a tiny random MERT checkpoint in the published Hugging Face layout."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,28 +12,9 @@ from pjbench.encoders.validate import validate_encoder
 
 transformers = pytest.importorskip("transformers")
 
-TINY_MERT = {
-    # the keys a MERT-v1 config.json carries, scaled down
-    "architectures": ["MERTModel"],
-    "model_type": "mert_model",
-    "auto_map": {"AutoConfig": "configuration_MERT.MERTConfig", "AutoModel": "modeling_MERT.MERTModel"},
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "conv_dim": [16, 16, 16, 16, 16, 16, 16],
-    "conv_stride": [5, 2, 2, 2, 2, 2, 2],
-    "conv_kernel": [10, 3, 3, 3, 3, 2, 2],
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 4,
-    "feat_extract_norm": "group",
-    "do_stable_layer_norm": False,
-    "feature_extractor_cqt": False,
-    "feature_extractor_cqt_bins": 336,
-    "deepnorm": False,
-    "attention_relax": -1.0,
-    "sample_rate": 24000,
-}
+# the keys a MERT-v1 config.json carries, scaled down: the 95M-shaped config of the fidelity fixtures (made by
+# research/fidelity/reference_mert.py), so that the shape is written down once
+TINY_MERT = json.loads((Path(__file__).parent / "fixtures" / "fidelity" / "mert-v1-95m-tiny" / "config.json").read_text())
 
 
 @pytest.fixture(scope="module")

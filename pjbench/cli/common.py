@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from ..api import ASSUMED as ASSUMED  # the dataset a command uses when given neither --dataset nor --manifest
 from ..hints import did_you_mean as did_you_mean  # re-exported: every command hints the same way
 from ..paths import DEFAULT_RESULTS as DEFAULT_RESULTS
 
@@ -33,7 +34,6 @@ DatasetOpt = Annotated[
         show_default=False,
     ),
 ]
-ASSUMED = "synthetic"  # the dataset a command uses when given neither --dataset nor --manifest
 
 
 def assumed_note(dataset: str | None, manifest: Path | None) -> str:

@@ -169,7 +169,8 @@ class AudioMaeEncoder:
             frame_rate=n_tokens / 10.0,
             dim=config.hidden_size,
             n_layers=config.num_hidden_layers + 1,
-            description=f"Audio-MAE ViT-B/16 ({weights}) patch tokens (64 time x 8 frequency), via transformers ViTModel"
+            description=f"Audio-MAE ViT-B/16 ({weights}) patch tokens (64 time x 8 frequency), via transformers ViTModel; "
+            "stereo averaged to mono (the reference took the left channel)"
             + (" [reference: 32 kHz fbank, peak 0.5 per recording, not normalised]" if reference else ""),
             options=options,
             # a fixed 1024-frame fbank (10.24 s at 10-ms shifts); shorter input is padded with zero rows

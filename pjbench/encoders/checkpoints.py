@@ -75,20 +75,13 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json", "prepro
 def weights_digest(path: str | Path) -> dict[str, str]:
     """sha256 of a weights file, or of each weights and configuration file of a Hugging Face folder: what a
     reader needs to tell which checkpoint produced a set of features."""
-    import hashlib
+    from ..hashing import file_sha256
 
     path = Path(path).expanduser()
     files = [path] if path.is_file() else [path / name for name in WEIGHT_FILES if (path / name).is_file()]
     if not files:
         raise CheckpointError(f"{path}: no weights file to take a digest of")
-    digests = {}
-    for file in files:
-        h = hashlib.sha256()
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                h.update(block)
-        digests[file.name] = h.hexdigest()
-    return digests
+    return {file.name: file_sha256(file) for file in files}
 
 
 def strict_load(module: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

@@ -108,7 +108,8 @@ class JukeboxEncoder:
             spec,
             revision=f"local:{Path(checkpoint).name}",
             frame_rate=44100 / hop,
-            description=f"Jukebox 5b VQ-VAE level-{level} encoder output before quantisation (hop {hop})",
+            description=f"Jukebox 5b VQ-VAE level-{level} encoder output before quantisation (hop {hop}), "
+            + ("each recording peak-normalised" if normalise else "not normalised"),
             options={"level": level, "file_peak": 1.0 if normalise else 0.0},
         )
 
