@@ -184,6 +184,11 @@ def probe(
     if layers not in ("mix", "each"):
         raise UsageError(f"--layers must be mix or each, not {layers!r}")
     chosen = get_tasks(dataset, names)
+    refusals = dataset.info.get("label_refusals", [])
+    if refusals:  # found when the label file was read (datasets/labels.py); before any training
+        raise ValueError(
+            f"{dataset.info.get('manifest', dataset.name)}: " + "; ".join(refusals) + " (`pjbench data check` lists every finding)"
+        )
     by_encoder = caches if isinstance(caches, dict) else {"": Path(caches)}
     grid = []
     for cache_path in by_encoder.values():
@@ -209,6 +214,16 @@ def probe(
             allow_missing=allow_missing, on_result=on_result,
         )  # fmt: skip
     return results
+
+
+def check_labels(dataset: Dataset) -> None:
+    """Refuse labels no probe can learn from (one class in training, classes differing by case: datasets/labels.py),
+    found when the label file was read; before any cache is looked for or any training."""
+    refusals = dataset.info.get("label_refusals", [])
+    if refusals:
+        raise ValueError(
+            f"{dataset.info.get('manifest', dataset.name)}: " + "; ".join(refusals) + " (`pjbench data check` lists every finding)"
+        )
 
 
 def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str]) -> list[str]:
@@ -273,6 +288,7 @@ def probe_baselines(
 
     cfg = train_config("linear", seeds, "paper", device="cpu")
     chosen = get_tasks(dataset, tasks)
+    check_labels(dataset)
 
     def wanted(baseline: str, task: Task) -> bool:
         return not only_missing or not (results_dir / dataset.name / baseline / f"{task.name}.{cfg.head}-{cfg.schedule}.json").exists()
@@ -492,24 +508,41 @@ def _existing(cache: Path) -> Path:
     return cache
 
 
-def leaderboard(results_dir: Path = DEFAULT_RESULTS) -> dict[str, str]:
-    """Each dataset's board under ``results_dir``, as markdown {dataset: text}; written as leaderboard.md and .csv
-    beside the results (pjbench's committed results are only read)."""
-    from .reporting.leaderboard import write_leaderboards
+def boards(
+    results_dirs: Path | Sequence[Path] = DEFAULT_RESULTS,
+    *,
+    tasks: Sequence[str] | None = None,
+    verify: bool = True,
+    progress: bool = False,
+) -> Any:
+    """The boards of one or several results folders and bundles (``.tar.gz`` from `export`), not yet written: one
+    per dataset and data fingerprint, each row with its source, rows verified from their predictions (``verify``)."""
+    from .reporting.leaderboard import make_boards
 
-    return write_leaderboards(Path(results_dir))
+    return make_boards(results_dirs, tasks=tasks, verify=verify, progress=progress)
 
 
-def leaderboard_pages(results_dir: Path = DEFAULT_RESULTS) -> dict[str, Path]:
-    """Write each dataset's static HTML page (sortable board, intervals, metadata, plots); {dataset: page}."""
-    import os
+def leaderboard(
+    results_dirs: Path | Sequence[Path] = DEFAULT_RESULTS, *, tasks: Sequence[str] | None = None, verify: bool = True, made: Any = None
+) -> dict[str, str]:
+    """Each board as markdown {board: text}, written as leaderboard.md and .csv into the first results folder that
+    can be written (pjbench's committed results and bundles are only read); ``made``: boards from `boards`."""
+    from .reporting.leaderboard import write_boards
 
+    return write_boards(made or boards(results_dirs, tasks=tasks, verify=verify))
+
+
+def leaderboard_pages(results_dirs: Path | Sequence[Path] = DEFAULT_RESULTS, *, made: Any = None, verify: bool = True) -> dict[str, Path]:
+    """Write each board's static HTML page (sortable board, intervals, metadata, plots); {board: page}."""
     from .reporting.html_board import write_html
-    from .results.record import UPDATE_REFERENCE_ENV, is_reference
 
-    if is_reference(Path(results_dir)) and os.environ.get(UPDATE_REFERENCE_ENV) != "1":
-        raise ValueError(f"{results_dir} holds pjbench's committed reference results, which are only read: copy them to write a page")
-    return write_html(Path(results_dir))
+    made = made or boards(results_dirs, verify=verify)
+    if made.folder is None:
+        raise ValueError(
+            f"{', '.join(s.label for s in made.sources)}: pjbench's committed reference results and bundles are only read; add a "
+            "results folder of yours (--results-dir) for the page"
+        )
+    return write_html(made)
 
 
 def compare_results(a: Path, b: Path, *, metrics: Sequence[str] | None = None, split: str = "test") -> list[Any]:
@@ -521,12 +554,17 @@ def compare_results(a: Path, b: Path, *, metrics: Sequence[str] | None = None, s
     return cmp.paired(first, second, list(metrics or [first.result.primary_metric]))
 
 
-def compare_folder(folder: Path, *, split: str = "test", metric: str | None = None) -> tuple[list[Any], list[tuple[Path, str]]]:
-    """Every pair of results under ``folder`` per dataset and task, Holm-corrected; and the result files that could
-    not be compared, with the reason."""
+def compare_folder(
+    folder: Path | Sequence[Path], *, split: str = "test", metric: str | None = None
+) -> tuple[list[Any], list[tuple[Path, str]]]:
+    """Every pair of results under ``folder`` (or several folders and bundles) per dataset, data fingerprint and task,
+    Holm-corrected; and the result files that could not be compared, with the reason."""
     from .reporting import compare as cmp
+    from .reporting.sources import open_sources
 
-    paths, skipped = _with_predictions(sorted(Path(folder).glob("**/*.json")))
+    folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
+    found = [p for s in open_sources(folders) for p in sorted(s.folder.glob("**/*.json"))]
+    paths, skipped = _with_predictions(found)
     return cmp.compare_all(paths, split, metric), skipped
 
 
@@ -551,6 +589,7 @@ def _with_predictions(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, s
 
 __all__ = [
     "UsageError",
+    "boards",
     "compare_folder",
     "compare_results",
     "demo",

@@ -35,7 +35,7 @@ def test_extract_probe_leaderboard_end_to_end(tiny_mel_cache, pjbench_home, tmp_
     for head in ("published", "linear"):
         (path,) = (results / "synthetic-tiny" / "mel").glob(f"difficulty-3way.{head}-custom-*.json")
         data = json.loads(path.read_text())
-        assert data["schema_version"] == 2 and len(data["per_seed"]) == 2
+        assert data["schema_version"] == 3 and len(data["per_seed"]) == 2
         assert {"git_revision", "torch", "python"} <= set(data["environment"])
         assert data["config"]["train"]["seeds"] == [0, 1] and data["config"]["hash"]
         assert path.with_suffix(".png").exists()

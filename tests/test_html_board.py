@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pjbench.reporting.html_board import write_html
+from pjbench.reporting.leaderboard import make_boards
 from pjbench.results.record import REFERENCE_MARKER
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -39,13 +40,15 @@ class _Rows(HTMLParser):
         super().__init__()
         self.rows: list[list[str]] = []
         self.images: list[str] = []
+        self.boards = 0  # board tables seen: one per task family; rows are the first one's
         self._in_board = self._in_body = self._in_cell = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "table":
             self._in_board = "board" in (a.get("class") or "")
-        elif tag == "tbody" and self._in_board and "sortable" in (a.get("class") or ""):
+            self.boards += self._in_board
+        elif tag == "tbody" and self._in_board and self.boards == 1 and "sortable" in (a.get("class") or ""):
             self._in_body = True
         elif tag == "tr" and self._in_body:
             self.rows.append([])
@@ -79,15 +82,27 @@ def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(REFERENCE / "synthetic", results / "synthetic")
     assert not (results / REFERENCE_MARKER).exists()
-    page = write_html(results)["synthetic"]
+    page = write_html(make_boards(results))["synthetic"]
     shown = _rendered_rows(page)
     encoders = {row[0] for row in shown.rows}
     assert {"mel", "basicpitch", "duration", "loudness"} <= encoders  # encoder and baseline rows
-    assert all(re.fullmatch(r"[\d.]+ ± [\d.]+( °)?( ★)?", cell) for row in shown.rows for cell in row[4:] if cell)
+    assert all(row[4] == "✓" for row in shown.rows)  # every committed row recomputed from its predictions
+    assert all(re.fullmatch(r"[\d.]+ ± [\d.]+( °)?( ★)?", cell) for row in shown.rows for cell in row[5:] if cell)
+    assert shown.boards == 3  # a section per task family: expertise, difficulty, technique
     assert any("★" in cell for row in shown.rows for cell in row)
     assert shown.images and all((page.parent / src).is_file() for src in shown.images)
     dom = _chromium("--dump-dom", page.as_uri())
     assert "training data" in dom and "Apache-2.0" in dom and "chance" in dom
+    # per column a forest plot (10 score columns) and per task a matrix of pairwise verdicts (7 tasks)
+    assert dom.count('<svg xmlns="http://www.w3.org/2000/svg" class="forest"') == 10 and dom.count('class="verdicts"') == 7
+    assert "▲" in dom and "▼" in dom and "=" in dom
+    # the page fits a laptop screen: nothing wider than a 1366-pixel window
+    measured = page.with_name("measured.html")
+    measured.write_text(
+        page.read_text().replace("</body>", "<script>document.title = 'W' + document.documentElement.scrollWidth;</script></body>")
+    )
+    width = int(re.search(r"<title>W(\d+)</title>", _chromium("--window-size=1366,900", "--dump-dom", measured.as_uri())).group(1))
+    assert width <= 1366, width
     # a click on the expertise-2way column header sorts the rows by it, best first
     clicked = page.with_name("clicked.html")
     column = next(i for i, h in enumerate(re.findall(r"<th>(.*?)</th>", page.read_text())) if h.startswith("expertise-2way"))
@@ -100,12 +115,13 @@ def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
     assert values == sorted(values) and len(values) == len(shown.rows)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "leaderboard.png"
-    _chromium(f"--screenshot={shot}", "--window-size=1600,1000", page.as_uri())
+    _chromium(f"--screenshot={shot}", "--window-size=1366,2400", page.as_uri())
     assert shot.stat().st_size > 50_000
 
 
 def test_the_board_says_when_encoder_rows_saw_different_parts_of_each_recording():
-    from pjbench.reporting.leaderboard import build_board, load_results
+    from pjbench.reporting.leaderboard import build_board
+    from pjbench.reporting.sources import load_results
 
     board = build_board("synthetic", load_results(REFERENCE)["synthetic"], REFERENCE)
     (note,) = [n for n in board.notes if "saw different parts" in n]

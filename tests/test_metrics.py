@@ -89,7 +89,9 @@ def test_leaderboard_csv_has_numeric_columns(tmp_path):
     scores = {"hit_accuracy": {"mean": 0.6, "ci95": 0.248}}
     TaskResult("d", "mel", "technique-single", "linear", "hit_accuracy", scores, per_seed, {}, {}, {"chance": 0.367}, {}, {}).save(tmp_path)
     board = write_leaderboards(tmp_path)["d"]
-    assert "| mel | linear |  | 3 | 60.0 ± 24.8 ° |" in board and "Reference rows" not in (tmp_path / "d" / "leaderboard.md").read_text()
+    assert (
+        "| mel | linear |  | 3 | – | 60.0 ± 24.8 ° |" in board and "Reference rows" not in (tmp_path / "d" / "leaderboard.md").read_text()
+    )
     raw = (tmp_path / "d" / "leaderboard.csv").read_bytes()
     assert b"\r" not in raw and raw.endswith(b"\n")
     rows = list(csv.DictReader(raw.decode().splitlines()))

@@ -93,7 +93,7 @@ def test_several_caches_of_one_encoder_are_named_with_what_they_hold(tmp_path, c
             f.create_group("recordings")
         os.utime(folder / f"mel-{scale}.h5", (1000 + i, 1000 + i))
     with caplog.at_level(logging.WARNING):
-        chosen = find_cache(SimpleNamespace(name="synthetic"), "mel", tmp_path)  # type: ignore[arg-type]
+        chosen = find_cache(SimpleNamespace(name="synthetic", info={}), "mel", tmp_path)  # type: ignore[arg-type]
     assert chosen.name == "mel-power.h5"  # the newest
     assert "mel-log.h5 (mel (log), pool none, layer last)" in caplog.text and "--cache" in caplog.text
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..version import __version__
-from . import cache, demo, experiments, prepare, probe, show
+from . import cache, demo, experiments, prepare, probe, share, show
 from .common import fail, setup_logging
 
 app = typer.Typer(
@@ -77,7 +77,8 @@ COMMANDS = (
     ("rerun", demo.rerun, "Run a result file's recorded configuration again and compare every seed's scores."),
     ("rescore", show.rescore, "Recompute a result's metrics from its stored per-item predictions; exact or not."),
     ("compare", show.compare, "Is result A better than B? A paired bootstrap over test groups and seeds; A better | B better | tie."),
-    ("leaderboard", show.leaderboard, "Print and write the leaderboard of every dataset with results."),
+    ("leaderboard", show.leaderboard, "Print and write the leaderboard of every dataset with results (several folders: one board)."),
+    ("export", share.export, "Bundle a results folder (results, predictions, plots, provenance) for another machine's board."),
     ("list", show.list_things, "List encoders, tasks, datasets or heads (no weights loaded; --format json|csv)."),
     ("validate-encoder", prepare.validate_encoder, "Check an encoder's shapes, determinism, batch invariance, NaNs and speed."),
     ("demo", demo.demo, "The whole benchmark on the embedded dataset: synth, extract, every probe, leaderboard."),

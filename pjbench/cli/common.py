@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from ..api import ASSUMED as ASSUMED  # the dataset a command uses when given neither --dataset nor --manifest
 from ..hints import did_you_mean as did_you_mean  # re-exported: every command hints the same way
@@ -188,15 +189,28 @@ def device_name(device: str) -> str:
         fail(str(err), 2)
 
 
-def print_leaderboards(results_dir: Path) -> None:
-    from ..api import leaderboard
+def print_leaderboards(results_dir: Path | list[Path], verify: bool = False, tasks: list[str] | None = None, html: bool = False) -> None:
+    """Build, write and print the boards (after a probe: unverified, the rows were just computed here; `pjbench
+    leaderboard` verifies them)."""
+    from ..api import boards, leaderboard, leaderboard_pages
+    from ..reporting.leaderboard import board_file
+
+    made = boards(results_dir, tasks=tasks, verify=verify, progress=True)
+    for name, md in leaderboard(made=made).items():
+        where = str(board_file(made.folder, name, ".md")) if made.folder else _read_only(made.sources)
+        console.print(f"\n[bold]{escape(name)}[/bold]  ({escape(where)})")
+        console.print(md, markup=False, highlight=False)
+    if html:
+        for path in leaderboard_pages(made=made).values():
+            console.print(f"page: {path}", markup=False, highlight=False)
+
+
+def _read_only(sources: Any) -> str:
     from ..results.record import is_reference
 
-    reference = is_reference(results_dir)
-    for name, md in leaderboard(results_dir).items():
-        where = "pjbench's committed reference results, read-only" if reference else str(results_dir / name / "leaderboard.md")
-        console.print(f"\n[bold]{name}[/bold]  ({where})")
-        console.print(md, markup=False, highlight=False)
+    if all(is_reference(s.folder) for s in sources):
+        return "pjbench's committed reference results, read-only"
+    return "read-only sources (committed results, bundles): not written; add a folder of yours to write the board"
 
 
 def score_line(label: str, result: object) -> str:

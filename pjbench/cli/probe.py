@@ -119,7 +119,7 @@ def probe(
     own, custom-<hash>, which never overwrites the schedule's results. The ICPC transfer and PISA have their
     own commands: `pjbench transfer`, `pjbench pisa`.
     """
-    from ..api import check_probe_request, get_tasks
+    from ..api import check_labels, check_probe_request, get_tasks
     from ..api import probe as probe_tasks
 
     names = split_list(task) or ["all"]
@@ -128,6 +128,7 @@ def probe(
     with failing(assumed_note(dataset, manifest)):
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
         get_tasks(ds, names)  # an unknown task fails before the caches are looked for
+        check_labels(ds)
         encoders = split_list([encoder])
         if cache is not None and len(encoders) > 1:
             raise ValueError("--cache names one cache: give one --encoder with it")

@@ -11,13 +11,30 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import DEFAULT_RESULTS, ResultsOpt, console, did_you_mean, fail, print_leaderboards, report_differences
+from .common import DEFAULT_RESULTS, console, did_you_mean, fail, print_leaderboards, report_differences
 
 LISTS = ("encoders", "tasks", "datasets", "heads")
 
 
 def leaderboard(
-    results_dir: ResultsOpt = DEFAULT_RESULTS,
+    results_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--results-dir",
+            envvar="PJBENCH_RESULTS",
+            help="a results folder or a bundle (.tar.gz from `pjbench export`); repeat to put several on one board, e.g. "
+            "--results-dir results --results-dir pjbench-results (default ./pjbench-results)",
+        ),
+    ] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", "-t", help="only these tasks' columns (repeat)")] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="recompute each row from its predictions file first (cached by the file's sha256) and leave out rows whose "
+            "numbers do not follow from them",
+        ),
+    ] = True,
     html: Annotated[
         bool,
         typer.Option(
@@ -27,23 +44,27 @@ def leaderboard(
         ),
     ] = False,
 ) -> None:
-    """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset.
+    """Print the leaderboard of every dataset with results, and write leaderboard.md / .csv per dataset into the
+    first results folder given that can be written (pjbench's committed results/ and bundles are only read).
 
     Cells are test-split scores in percent: the mean over seeds ± a 95% interval from a bootstrap that resamples the
     test groups (pieces, performers, videos) and the seeds together (docs/statistics.md); ★ marks the best row of a
     column and every row a paired comparison cannot tell from it, ° a cell whose interval reaches chance. A 'chance'
     row gives the best guess that ignores the input, baseline rows (duration, loudness) sit beside the encoders, and
     the papers' published numbers appear only on the datasets they were measured on.
-    """
-    if not results_dir.exists():
-        fail(f"no results in {results_dir}; run `pjbench probe` first")
-    try:
-        print_leaderboards(results_dir)
-        if html:
-            from ..api import leaderboard_pages
 
-            for path in leaderboard_pages(results_dir).values():
-                console.print(f"page: {path}", markup=False, highlight=False)
+    Several --results-dir make one board per dataset with a source column; results of one dataset made on other data
+    (their data fingerprints differ) get a board of their own, never a shared column. `checked` says which rows were
+    recomputed exactly from their predictions.
+
+    Example, your encoder beside pjbench's committed board: pjbench leaderboard --results-dir results --results-dir pjbench-results
+    """
+    dirs = results_dir or [DEFAULT_RESULTS]
+    missing = [d for d in dirs if not d.exists()]
+    if missing:
+        fail(f"no results in {', '.join(map(str, missing))}; run `pjbench probe` first")
+    try:
+        print_leaderboards(dirs, verify=verify, tasks=task, html=html)
     except ValueError as err:
         fail(str(err))
 
@@ -180,7 +201,12 @@ def compare(
     ] = None,
     split: Annotated[str, typer.Option("--split", help="test, or val (to choose between configurations honestly)")] = "test",
     all_in: Annotated[
-        Path | None, typer.Option("--all", help="compare every pair of results under DIR per dataset and task, Holm-corrected")
+        list[Path] | None,
+        typer.Option(
+            "--all",
+            help="compare every pair of results under DIR per dataset and task, Holm-corrected; repeat for several folders or "
+            "bundles (results on different data are never paired)",
+        ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
 ) -> None:
@@ -198,7 +224,7 @@ def compare(
     if fmt not in ("text", "json"):
         fail(f"--format {fmt!r}: choose text or json", 2)
     try:
-        if all_in is not None:
+        if all_in:
             if result_a is not None or result_b is not None:
                 fail("give two result files, or --all DIR, not both", 2)
             found, skipped = compare_folder(all_in, split=split, metric=metric[0] if metric else None)
@@ -215,5 +241,5 @@ def compare(
         return
     for c in found:
         console.print(cmp.describe(c), markup=False, highlight=False)
-    if all_in is not None:
+    if all_in:
         console.print(f"{len(found)} comparison(s); verdicts at 95% after Holm's correction per dataset and task", markup=False)

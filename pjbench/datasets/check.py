@@ -20,6 +20,7 @@ import numpy as np
 from ..audio import AudioError, AudioInfo, probe_audio
 from ..progress import progress_bar
 from .base import SPLITS, Dataset
+from .labels import label_findings
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class CheckReport:
     per_label: dict[str, dict[str, Any]]  # label -> property summaries
     shortcut_scores: dict[str, dict[str, float]]  # property -> {balanced_accuracy, chance}
     label_notes: list[str] = field(default_factory=list)
+    label_findings: list[str] = field(default_factory=list)  # degenerate labels (datasets/labels.py)
     values: dict[str, list[tuple[str, AudioInfo]]] = field(default_factory=dict)  # label -> per-file info, for the plot
 
     def is_shortcut(self, prop: str, margin: float = SHORTCUT_MARGIN) -> bool:
@@ -55,6 +57,7 @@ class CheckReport:
 
     def warnings(self, margin: float = SHORTCUT_MARGIN) -> list[str]:
         out = [f"leak: {x}" for x in self.leaks] + [f"the same audio file on two sides: {x}" for x in self.shared_files]
+        out += [f"labels: {x}" for x in self.label_findings]
         for prop, s in self.shortcut_scores.items():
             if self.is_shortcut(prop, margin):
                 out.append(
@@ -95,6 +98,7 @@ def _property_score(x: np.ndarray, y: np.ndarray, categorical: bool) -> dict[str
 
 def check_dataset(dataset: Dataset, progress: bool = True) -> CheckReport:
     key = label_key(dataset)
+    found = label_findings(dataset, key)
     counts: dict[str, dict[str, int]] = {s: {} for s in SPLITS}
     for rec in dataset.recordings:
         lbl = str(rec.labels[key])
@@ -148,6 +152,7 @@ def check_dataset(dataset: Dataset, progress: bool = True) -> CheckReport:
         per_label=per_label,
         shortcut_scores=scores,
         label_notes=list(dataset.info.get("label_notes", [])),
+        label_findings=[f"{text} (a probe refuses this)" for text in found.refusals] + found.warnings,
         values=dict(sorted(infos.items())),
     )
 

@@ -9,9 +9,13 @@ not appear in two splits.
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
 
 from .base import SPLITS, Dataset, Recording, check_group_leakage
+from .labels import label_findings
+
+log = logging.getLogger(__name__)
 
 REQUIRED = ("id", "path", "split", "label")
 
@@ -129,7 +133,7 @@ def load_manifest(path: Path) -> Dataset:
     leaks = check_group_leakage(recordings)
     if leaks:
         raise ValueError(f"{path}: groups cross splits, which leaks information: {leaks[:5]}")
-    return Dataset(
+    dataset = Dataset(
         name=path.stem,
         recordings=recordings,
         tasks=tasks,
@@ -137,3 +141,8 @@ def load_manifest(path: Path) -> Dataset:
         resample_group="group",  # recordings without a group are their own
         info={"manifest": str(path), "label_kind": kind},
     )
+    findings = label_findings(dataset, "label")
+    for text in findings.warnings:
+        log.warning("%s: %s", path, text)
+    dataset.info.update(label_refusals=findings.refusals, label_warnings=findings.warnings)
+    return dataset

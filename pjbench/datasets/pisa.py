@@ -260,6 +260,22 @@ class PisaDataset:
     info: dict[str, Any]
 
 
+def pisa_fingerprint(ds: PisaDataset) -> dict[str, Any]:
+    """The data's fingerprint (datasets/fingerprint.py) over the performances: row, split, labels, crop and frames,
+    and the video file's size."""
+    from dataclasses import asdict
+
+    from .fingerprint import audio_size, of_items
+
+    items = []
+    for p in ds.performances:
+        fields = asdict(p)
+        row, split = fields.pop("row"), fields.pop("split")
+        items.append([row, split, {"video": fields.pop("video")}, fields, audio_size(ds.videos[p.row]) if p.row in ds.videos else None])
+    generator: dict[str, Any] | None = {k: ds.info[k] for k in ("generator_version", "config") if k in ds.info} or None
+    return of_items(items, generator, basis="rows, splits, labels, crops and frames of every performance; video sizes")
+
+
 def find_videos(video_root: Path, performances: list[PisaPerformance]) -> tuple[dict[int, Path], list[dict[str, str]]]:
     by_stem: dict[str, Path] = {}
     if video_root.is_dir():

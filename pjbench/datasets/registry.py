@@ -6,6 +6,7 @@ one entry here; the CLI's help, `pjbench list datasets` and `load_dataset` read 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +14,8 @@ from typing import Any, Literal
 from ..lazy import resolve
 from .base import Dataset
 from .synthetic import SYNTHETIC_TASKS
+
+log = logging.getLogger(__name__)
 
 PISA_TASKS = tuple(f"pisa-{m}-{s}" for m in ("video", "audio", "multimodal") for s in ("contiguous", "uniform"))
 
@@ -115,6 +118,19 @@ DATASETS: dict[str, DatasetSpec] = {
 ALIASES = {"synthetic-small": "synthetic"}
 
 
+def _own_name(dataset: Dataset) -> Dataset:
+    """A manifest is named by its file; one named like a built-in dataset (``pld-expertise.csv``) takes
+    ``<name>-manifest`` instead, so that it never gets that dataset's identity (its published reference rows, its
+    results folder)."""
+    name = dataset.name
+    if name in DATASETS or name in ALIASES or name.startswith("synthetic"):
+        dataset.name = f"{name}-manifest"
+        log.warning(
+            "%s: named like pjbench's built-in dataset %s; its results go under %s", dataset.info.get("manifest"), name, dataset.name
+        )
+    return dataset
+
+
 def load_dataset(
     name: str | None = None,
     manifest: Path | None = None,
@@ -128,7 +144,7 @@ def load_dataset(
     if manifest is not None:
         from .manifest import load_manifest
 
-        return load_manifest(manifest)
+        return _own_name(load_manifest(manifest))
     if name is None:
         raise ValueError("give a dataset name or --manifest")
     spec = DATASETS.get(ALIASES.get(name, name))
@@ -144,5 +160,5 @@ def load_dataset(
     if path.suffix == ".csv" and path.is_file():
         from .manifest import load_manifest
 
-        return load_manifest(path)
+        return _own_name(load_manifest(path))
     raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}, a synthetic dataset folder, or --manifest FILE.csv")

@@ -30,6 +30,7 @@ from scipy import stats
 from sklearn.metrics import f1_score
 
 from ..datasets.base import Dataset
+from ..datasets.fingerprint import combined, fingerprint
 from ..extraction.cache import CachedRecording, CacheReader
 from ..probing.config import TrainConfig
 from ..probing.feeders import Feeder
@@ -428,6 +429,7 @@ def run_transfer(
         extra={"ranking": ranking},
         scores=scores,
         intervals=intervals,
+        fingerprint=combined(source=fingerprint(source), target=fingerprint(target)),
     )
     target_path = result.path(results_dir)
     check_writable(results_dir)

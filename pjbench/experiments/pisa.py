@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..datasets.pisa import PisaDataset
+from ..datasets.pisa import PisaDataset, pisa_fingerprint
 from ..hashing import config_hash, file_digest
 from ..heads.pisa import PisaModel
 from ..probing.fit import fit
@@ -363,6 +363,7 @@ def run_pisa(
         extra={"heads": heads, "test_ids": splits["test"], "test_levels": [int(v) for v in test_levels]},
         scores=scores,
         intervals=intervals,
+        fingerprint=pisa_fingerprint(ds),
     )
     target = result.path(results_dir)
     check_writable(results_dir)

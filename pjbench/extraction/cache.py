@@ -58,6 +58,16 @@ def encoder_specs(path: Path) -> list[str]:
         return []
 
 
+def stored_identity(path: Path) -> dict[str, str] | None:
+    """The dataset identity a cache was made for (read without locking; None if unreadable)."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            config = json.loads(f.attrs["config"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return {"manifest": config["manifest"]} if "manifest" in config else {}
+
+
 def dataset_identity(dataset: Any) -> dict[str, str]:
     """What tells two datasets of one name apart in a cache key: a manifest's resolved path (two projects'
     ``manifest.csv`` get two caches). Registered datasets are told apart by their name alone."""

@@ -45,6 +45,7 @@ class ProbeJob:
 
 def recorded(job: ProbeJob) -> TaskResult | None:
     """The job's result if it is on record with the same training settings, cache, layer and split (else None)."""
+    from ..datasets.fingerprint import fingerprint
     from ..heads import infer_schedule
     from ..tasks import get_task
 
@@ -62,6 +63,7 @@ def recorded(job: ProbeJob) -> TaskResult | None:
         and result.config.get("cache", {}).get("path") == str(job.cache_path)
         and result.config.get("layer") == job.layer
         and result.config.get("dataset", {}).get("split_hash") == job.dataset.info.get("split_hash")
+        and result.data_digest == fingerprint(job.dataset)["digest"]  # on other data of this name: not this job's
         and result.label == label
     )
     return result if same else None

@@ -5,18 +5,20 @@ from __future__ import annotations
 import csv
 import logging
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ..datasets.base import SPLITS, Dataset
-from ..extraction.cache import CacheReader, LayerView, encoder_specs, encoder_stats
+from ..datasets.fingerprint import fingerprint
+from ..extraction.cache import CacheReader, LayerView, dataset_identity, encoder_specs, encoder_stats, stored_identity
 from ..extraction.shards import shard_of
 from ..hashing import file_sha256
 from ..heads import get_head, infer_schedule
 from ..results import predictions
 from ..results.plots import plot_for
-from ..results.record import TaskResult, build_result, check_writable, summed_confusion
+from ..results.record import TaskResult, build_result, check_same_data, check_writable, result_file, summed_confusion
 from ..scoring import bootstrap
 from ..tasks import Task
 from .config import TrainConfig
@@ -33,6 +35,9 @@ def find_cache(dataset: Dataset, encoder_name: str, cache_root: Path, extract_hi
     if not found and folder.exists():  # a plugin named as extracted ("pkg.mod:factory"), its file named by its meta name
         named = [p for p in folder.glob("*.h5") if encoder_name in encoder_specs(p)]
         found = sorted(named, key=lambda p: p.stat().st_mtime)
+    identity = dataset_identity(dataset)
+    if identity:  # a manifest's dataset: only caches of that manifest (two projects' manifest.csv share a folder)
+        found = [p for p in found if stored_identity(p) in (identity, None)]
     shards = [p for p in found if shard_of(p) is not None]
     found = [p for p in found if shard_of(p) is None]  # a shard holds a share: probes read the merged cache
     if not found and shards:
@@ -108,6 +113,26 @@ def check_coverage(
     )
 
 
+def check_targets(task: Task, dataset: Dataset, splits: dict[str, list]) -> None:
+    """Refuse a training split whose examples all have one target (the probe would learn the constant and score
+    chance); warn of test classes that training never shows."""
+    train = Counter(repr(ex.target) for ex in splits["train"])
+    if len(train) == 1:
+        raise ValueError(
+            f"task {task.name} on {dataset.name}: all {len(splits['train'])} training examples have the same target "
+            f"({next(iter(train))}): a probe learns nothing from them; `pjbench data check` shows the labels per split"
+        )
+    unseen = Counter(repr(ex.target) for ex in splits["test"] if repr(ex.target) not in train)
+    if unseen and task.kind.name != "multilabel":
+        log.warning(
+            "%s on %s: %d test example(s) of target(s) %s that no training example has",
+            task.name,
+            dataset.name,
+            sum(unseen.values()),
+            sorted(unseen),
+        )
+
+
 def run_probe(
     dataset: Dataset,
     task: Task,
@@ -125,9 +150,15 @@ def run_probe(
     check_writable(results_dir)  # before the training, not after it
     whole = CacheReader(cache_path)
     reader: Any = whole if layer is None else LayerView(whole, layer)
+    data = fingerprint(dataset)
+    variant = cfg.schedule or infer_schedule(asdict(cfg))
     try:
+        label = f"{cfg.head}-{variant}" if variant else cfg.head
+        target = result_file(results_dir, dataset.name, reader.config["encoder"]["name"], task.name, label, layer)
+        check_same_data(target, data["digest"])  # before the training: another dataset's result of this name stays
         splits, dropped = split_examples(task, dataset, set(reader.ids()))
         check_coverage(task, dataset, reader, splits, dropped, allow_missing)
+        check_targets(task, dataset, splits)
         feeder = make_feeder(cfg, reader, splits)
         deterministic_torch()
         seeds = [outcome for _, outcome in train_seeds(task, feeder, splits, cfg, progress=progress)]
@@ -186,8 +217,9 @@ def run_probe(
         classes=list(task.classes),
         scores=scores,
         intervals=intervals,
-        variant=cfg.schedule or infer_schedule(asdict(cfg)),
+        variant=variant,
         layer=layer,
+        fingerprint=data,
     )
     rows = (
         row

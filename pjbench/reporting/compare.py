@@ -103,6 +103,12 @@ def check_comparable(a: Scored, b: Scored) -> None:
             f"{a.path} and {b.path} are not on one dataset and task ({a.result.dataset}/{a.result.task} against "
             f"{b.result.dataset}/{b.result.task})"
         )
+    da, db = a.result.data_digest, b.result.data_digest
+    if da and db and da != db:
+        raise ValueError(
+            f"{a.path} and {b.path} were made on different data (data fingerprints {da[:8]} and {db[:8]}: ids, labels, groups, "
+            "splits or audio differ), so their scores are not comparable"
+        )
     if sorted(a.keys()) != sorted(b.keys()):
         only_a, only_b = set(a.keys()) - set(b.keys()), set(b.keys()) - set(a.keys())
         raise ValueError(
@@ -194,14 +200,14 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 
 def compare_all(paths: Sequence[Path], split: str = "test", metric: str | None = None) -> list[Comparison]:
-    """Every pair of results on one dataset and task, on the primary metric (or ``metric``), Holm-corrected per
-    dataset and task. Results without predictions are left out (the caller says so)."""
-    loaded: dict[tuple[str, str], list[Scored]] = {}
+    """Every pair of results on one dataset, data fingerprint and task, on the primary metric (or ``metric``),
+    Holm-corrected per dataset and task. Results without predictions are left out (the caller says so)."""
+    loaded: dict[tuple[str, str, str], list[Scored]] = {}
     for path in paths:
         scored = load_scored(path, split)
-        loaded.setdefault((scored.result.dataset, scored.result.task), []).append(scored)
+        loaded.setdefault((scored.result.dataset, scored.result.data_digest, scored.result.task), []).append(scored)
     out: list[Comparison] = []
-    for (_, _), group in sorted(loaded.items()):
+    for _, group in sorted(loaded.items()):
         pairs = [c for a, b in itertools.combinations(group, 2) for c in paired(a, b, [metric or a.result.primary_metric])]
         adjusted = holm([c.p for c in pairs])
         out += [Comparison(**{**c.__dict__, "p_adjusted": p}) for c, p in zip(pairs, adjusted)]

@@ -14,14 +14,19 @@ import json
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ..datasets.fingerprint import short
 from ..extraction.baselines import is_baseline
 from ..heads import HEADS, SCHEDULES
-from ..results.record import UPDATE_REFERENCE_ENV, TaskResult, is_reference, plot_problem
+from ..results.record import UPDATE_REFERENCE_ENV, TaskResult, plot_problem
 from . import compare
 from .published import reference_rows, selected_on_test
+from .sources import Source, boards, load_sources, open_sources, origin, separated_note, without_copies
+from .verify import REFUSED, VERIFIED, Verdict, verify_all
 
 UNSCALED = {"kendall_tau", "spearman", "mae"}  # correlations, shown as they are (not in percent)
 NEAR_CHANCE = " °"
@@ -45,30 +50,6 @@ def columns() -> tuple[tuple[str, str], ...]:
     from ..tasks import TASKS
 
     return tuple((task.name, metric) for task in TASKS.values() for metric in task.leaderboard_columns)
-
-
-def load_results(results_dir: Path) -> dict[str, list[TaskResult]]:
-    """Every result under ``results_dir`` by dataset. A JSON file that is no result at all (notes, a config someone
-    left there) is skipped with a warning naming it; one that looks like a result but cannot be read is an error."""
-    out: dict[str, list[TaskResult]] = {}
-    for path in sorted(results_dir.glob("*/*/*.json")):
-        try:
-            result = TaskResult.load(path)
-        except (ValueError, TypeError, KeyError) as err:
-            if _looks_like_a_result(path):
-                raise ValueError(f"{path}: not a pjbench result file ({err})") from err
-            log.warning("%s: not a pjbench result (no task and scores in it); left out of the board", path)
-            continue
-        out.setdefault(result.dataset, []).append(result)
-    return out
-
-
-def _looks_like_a_result(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and "task" in data and "scores" in data
 
 
 def _fmt(mean: float, ci: float, metric: str = "") -> str:
@@ -108,6 +89,7 @@ class Row:
     head: str
     schedule: str
     baseline: bool
+    source: str = ""  # the results folder or bundle it came from (boards from several)
     results: dict[str, TaskResult] = field(default_factory=dict)  # task -> result
 
     @property
@@ -115,13 +97,16 @@ class Row:
         return (self.encoder, self.head, self.schedule)
 
 
-def rows_of(results: list[TaskResult]) -> list[Row]:
-    """Encoder rows first, then baseline rows, each sorted by name, head and schedule."""
-    rows: dict[tuple[str, str, str], Row] = {}
+def rows_of(results: list[TaskResult], sources: list[Source] | None = None) -> list[Row]:
+    """Encoder rows first, then baseline rows, each sorted by name, head, schedule and source; one encoder's
+    results from two sources are two rows."""
+    rows: dict[tuple[str, str, str, str], Row] = {}
     for r in results:
-        row = rows.setdefault((r.encoder, r.head, r.variant), Row(r.encoder, r.head, r.variant, is_baseline(r.encoder_meta)))
+        where = origin(r, sources) if sources else ""
+        key = (r.encoder, r.head, r.variant, where)
+        row = rows.setdefault(key, Row(r.encoder, r.head, r.variant, is_baseline(r.encoder_meta), where))
         row.results[r.task] = r
-    return sorted(rows.values(), key=lambda row: (row.baseline, row.key))
+    return sorted(rows.values(), key=lambda row: (row.baseline, row.key, row.source))
 
 
 def shown_columns(results: list[TaskResult]) -> list[tuple[str, str]]:
@@ -138,6 +123,11 @@ class Board:
     body: list[list[str]]
     notes: list[str]
     csv_rows: list[dict[str, object]]
+    rows: list[Row] = field(default_factory=list)  # the encoder and baseline rows, in the body's order
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (task, metric) per score column
+    marked: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # column -> rows with ★
+    chance: dict[tuple[str, str], float] = field(default_factory=dict)  # column -> chance level
+    lead: int = 4  # the columns before the scores (encoder, [source], head, schedule, seeds, [checked])
 
     def markdown(self) -> str:
         lines = ["| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
@@ -146,16 +136,16 @@ class Board:
         return f"{text}\n\n" + "\n".join(f"- {n}" for n in self.notes) if self.notes else text
 
 
-def _scored(result: TaskResult, results_dir: Path, split: str, cache: dict) -> compare.Scored | None:
+def scored_result(result: TaskResult, results_dir: Path | None, split: str, cache: dict) -> compare.Scored | None:
     """The result with its predictions (None for results written without them, and for the transfer and PISA,
     whose items are not a probe's: their intervals include the test sample, but rows are not compared pairwise)."""
     from ..tasks import TASKS
 
     if not result.predictions or (result.task in TASKS and TASKS[result.task].kind.runner != "probe"):
         return None
-    key = (result.dataset, result.encoder, result.task, result.label, split)
+    key = (str(result.file_in(results_dir)), split)
     if key not in cache:
-        cache[key] = compare.load_scored(result.path(results_dir), split)
+        cache[key] = compare.load_scored(result.file_in(results_dir), split)
     return cache[key]
 
 
@@ -206,11 +196,11 @@ def audio_budget_note(rows: list[Row]) -> str | None:
     return "the encoder rows saw different parts of each recording: " + "; ".join(f"{e}: {what}" for e, what in sorted(seen.items()))
 
 
-def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, cache: dict, memo: compare.Memo) -> set[int]:
+def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path | None, cache: dict, memo: compare.Memo) -> set[int]:
     """Row indices marked in this column: the best and those tied with it (rows with predictions only)."""
     task, metric = column
     candidates = [(i, row.results[task]) for i, row in enumerate(rows) if task in row.results and metric in row.results[task].scores]
-    scored = [(i, _scored(r, results_dir, "test", cache)) for i, r in candidates]
+    scored = [(i, scored_result(r, results_dir, "test", cache)) for i, r in candidates]
     usable = [(i, s) for i, s in scored if s is not None]
     if len(usable) < 2:
         return set()
@@ -221,7 +211,7 @@ def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path, c
     return {usable[best][0]} | {usable[k][0] for k in tied}
 
 
-def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path, cache: dict, memo: compare.Memo) -> list[str]:
+def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path | None, cache: dict, memo: compare.Memo) -> list[str]:
     """Per task and baseline: the encoder rows it is not clearly below (primary metric, paired bootstrap)."""
     out = []
     for task in tasks:
@@ -236,7 +226,7 @@ def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path, cach
                 if rb.scores[metric]["mean"] >= re_.scores[metric]["mean"]:
                     above.append(label)
                     continue
-                sb, se = _scored(rb, results_dir, "test", cache), _scored(re_, results_dir, "test", cache)
+                sb, se = scored_result(rb, results_dir, "test", cache), scored_result(re_, results_dir, "test", cache)
                 if sb is None or se is None:
                     continue
                 try:
@@ -252,18 +242,18 @@ def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path, cach
     return out
 
 
-def head_comparison(rows: list[Row], results_dir: Path, cache: dict, memo: compare.Memo) -> list[str]:
+def head_comparison(rows: list[Row], results_dir: Path | None, cache: dict, memo: compare.Memo) -> list[str]:
     """Per encoder and schedule with both heads: the paired comparison on the validation split, task by task."""
     lines = []
-    by_key = {row.key: row for row in rows if not row.baseline}
-    for (enc, head, schedule), row in sorted(by_key.items()):
-        other = by_key.get((enc, "published", schedule))
+    by_key = {(*row.key, row.source): row for row in rows if not row.baseline}
+    for (enc, head, schedule, where), row in sorted(by_key.items()):
+        other = by_key.get((enc, "published", schedule, where))
         if head != "linear" or other is None:
             continue
         verdicts: dict[str, list[str]] = {"linear better": [], "published better": [], "tied": []}
         for task in sorted(set(row.results) & set(other.results)):
-            a = _scored(row.results[task], results_dir, "val", cache)
-            b = _scored(other.results[task], results_dir, "val", cache)
+            a = scored_result(row.results[task], results_dir, "val", cache)
+            b = scored_result(other.results[task], results_dir, "val", cache)
             if a is None or b is None:
                 continue
             verdict = compare.paired(a, b, [row.results[task].primary_metric], memo=memo)[0].verdict
@@ -277,19 +267,47 @@ def head_comparison(rows: list[Row], results_dir: Path, cache: dict, memo: compa
         stronger = "linear" if wins_l > wins_p else "published" if wins_p > wins_l else None
         summary = f"the {stronger} head is the stronger here" if stronger else "neither head is the stronger here"
         lines.append(
-            f"{enc}, heads compared on the validation split under schedule `{schedule or 'unnamed'}` (paired bootstrap, 95%): "
+            f"{enc}{f' ({where})' if where else ''}, heads compared on the validation split under schedule `{schedule or 'unnamed'}` (paired bootstrap, 95%): "
             f"{'; '.join(parts)} of {n} tasks: {summary}."
         )
     return lines
 
 
-def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> Board:
+CHECKED_HELP = (
+    "checked: ✓ every result of the row was recomputed exactly from its predictions (`pjbench rescore`); ✓ k/n: k of "
+    "its n results; – none (results without predictions, or kinds not recomputed yet)"
+)
+
+
+def checked_cell(row: Row, verdicts: dict[Path, Verdict]) -> str:
+    done = sum(verdicts[r.file_in()].status == VERIFIED for r in row.results.values() if r.file_in() in verdicts)
+    n = len(row.results)
+    return "✓" if done == n else f"✓ {done}/{n}" if done else "–"
+
+
+def build_board(
+    dataset: str,
+    results: list[TaskResult],
+    results_dir: Path | None = None,
+    *,
+    sources: list[Source] | None = None,
+    verdicts: dict[Path, Verdict] | None = None,
+) -> Board:
+    """One board: ``dataset`` is its name (``<dataset>@<fingerprint>`` when split off by data); ``sources``: the
+    folders it was read from (a source column when more than one shows); ``verdicts``: each result's verification
+    (refused results are left out with a note, a `checked` column says what was verified)."""
+    refused = [r for r in results if verdicts and verdicts.get(r.file_in(), Verdict(VERIFIED)).status == REFUSED]
+    results = [r for r in results if r not in refused]
+    published_name = dataset.split("@", 1)[0]
     shown = shown_columns(results)
-    rows = rows_of(results)
+    rows = rows_of(results, sources)
+    with_source = len({row.source for row in rows}) > 1
     cache: dict = {}
     memo: compare.Memo = {}
     marked = {c: best_and_tied(rows, c, results_dir, cache, memo) for c in shown}
-    header = ["encoder", "head", "schedule", "seeds"] + [f"{t} {m}" for t, m in shown]
+    lead = ["encoder"] + (["source"] if with_source else []) + ["head", "schedule", "seeds"] + (["checked"] if verdicts is not None else [])
+    header = lead + [f"{t} {m}" for t, m in shown]
+    blank = [""] * (len(lead) - 4)  # the fixed rows fill the source and checked columns too
     body: list[list[str]] = []
     mixed_notes: list[str] = []
     chance: dict[tuple[str, str], float] = {}
@@ -317,24 +335,35 @@ def build_board(dataset: str, results: list[TaskResult], results_dir: Path) -> B
         if mixed:
             seeds_cell += MIXED
             mixed_notes.append(mixed)
-        body.append([row.encoder, head, row.schedule or "", seeds_cell] + cells)
-    body.append(["chance", "(label-blind guess)", "", ""] + [_chance_cell(chance.get(c), c[1]) for c in shown])
-    for label, values in reference_rows(dataset).items():
-        body.append([label, "reference", "", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
+        body.append(
+            [row.encoder]
+            + ([row.source] if with_source else [])
+            + [head, row.schedule or "", seeds_cell]
+            + ([checked_cell(row, verdicts)] if verdicts is not None else [])
+            + cells
+        )
+    body.append(["chance", "(label-blind guess)"] + blank + ["", ""] + [_chance_cell(chance.get(c), c[1]) for c in shown])
+    for label, values in reference_rows(published_name).items():
+        body.append([label, "reference"] + blank + ["", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
     notes = head_comparison(rows, results_dir, cache, memo)
     notes += baseline_warnings(rows, sorted({t for t, _ in shown}), results_dir, cache, memo)
     probe_rows = [r for r in results if r.predictions and r.config.get("task", {}).get("kind")]
     if probe_rows and not any(row.baseline for row in rows):
-        notes.append(f"no baseline rows yet: `pjbench baselines --dataset {dataset}` (or the same options as your probe) adds them.")
+        notes.append(f"no baseline rows yet: `pjbench baselines --dataset {published_name}` (or the same options as your probe) adds them.")
     notes += [f"‡ {text}" for text in mixed_notes]
     budget = audio_budget_note(rows)
     if budget:
         notes.append(budget)
     stale_plots = [f"{r.task}.{r.label} ({why})" for r in results if (why := plot_problem(r, results_dir))]
+    notes += [f"refused {r.file_in()}: {verdicts[r.file_in()].why}" for r in refused if verdicts]
+    if verdicts is not None and any(verdicts[r.file_in()].status != VERIFIED for r in results if r.file_in() in verdicts):
+        notes.append(CHECKED_HELP)
     if stale_plots:
         notes.append(f"plots that do not belong to their results (rerun those probes): {'; '.join(stale_plots)}")
     notes += [text for mark, text in LEGEND.items() if any(mark in cell for r in body for cell in r)]
-    return Board(dataset, header, body, notes, numeric_rows(dataset, results))
+    return Board(
+        dataset, header, body, notes, numeric_rows(published_name, results, sources, verdicts), rows, shown, marked, chance, len(lead)
+    )
 
 
 def _chance_cell(level: float | None, metric: str) -> str:
@@ -360,10 +389,15 @@ CSV_FIELDS = (
     "chance",
     "clearly_above_chance",
     "run_id",
+    "fingerprint",
+    "source",
+    "verified",
 )
 
 
-def numeric_rows(dataset: str, results: list[TaskResult]) -> list[dict[str, object]]:
+def numeric_rows(
+    dataset: str, results: list[TaskResult], sources: list[Source] | None = None, verdicts: dict[Path, Verdict] | None = None
+) -> list[dict[str, object]]:
     """One row per (encoder, head, schedule, task, metric) with numbers a spreadsheet reads: the metric on its own
     scale (accuracies as fractions), the 95% interval's ends (test groups and seeds), the seed-only half-width,
     the number of seeds, the metric's chance level; then the papers' reference numbers (as fractions, no interval)."""
@@ -393,6 +427,9 @@ def numeric_rows(dataset: str, results: list[TaskResult]) -> list[dict[str, obje
                     "chance": "" if level is None else level,
                     "clearly_above_chance": "" if level is None else int(clearly_above(score, level)),
                     "run_id": r.run_id,
+                    "fingerprint": r.data_digest,
+                    "source": origin(r, sources) if sources else "",
+                    "verified": verdicts[r.file_in()].status if verdicts and r.file_in() in verdicts else "",
                 }
             )
     for label, values in reference_rows(dataset).items():
@@ -427,20 +464,82 @@ def header_note(dataset: str, results: list[TaskResult]) -> str:
     return text + "."
 
 
-def write_leaderboards(results_dir: Path) -> dict[str, str]:
-    """Write ``<dataset>/leaderboard.md`` and ``.csv`` (not into the committed reference results, which are only
-    read); returns the markdown per dataset."""
+def board_file(folder: Path, name: str, suffix: str) -> Path:
+    """``<dataset>/leaderboard<suffix>``; a board split off by data: ``<dataset>/leaderboard@<fingerprint><suffix>``."""
+    dataset, _, digest = name.partition("@")
+    return folder / dataset / f"leaderboard{'@' + digest if digest else ''}{suffix}"
+
+
+@dataclass
+class Boards:
+    """The boards of one or several sources, and where they are written (None: only shown)."""
+
+    sources: list[Source]
+    boards: dict[str, Board]
+    results: dict[str, list[TaskResult]]
+    verdicts: dict[Path, Verdict]
+    folder: Path | None
+
+
+def make_boards(
+    results_dirs: Path | Sequence[Path],
+    *,
+    tasks: Sequence[str] | None = None,
+    verify: bool = True,
+    progress: bool = False,
+    scratch: Path | None = None,
+) -> Boards:
+    """Every board of the given results folders and bundles: one per dataset and data fingerprint, rows verified
+    from their predictions (``verify``), limited to ``tasks`` when given."""
+    paths = [Path(results_dirs)] if isinstance(results_dirs, (str, Path)) else [Path(p) for p in results_dirs]
+    sources = open_sources(paths, scratch)
+    results, copies = without_copies(load_sources(sources))
+    if tasks:
+        unknown = sorted(set(tasks) - {r.task for r in results})
+        if unknown:
+            raise ValueError(f"no results for task(s) {', '.join(unknown)} in {', '.join(s.label for s in sources)}")
+        results = [r for r in results if r.task in set(tasks)]
+    grouped = boards(results)
+    verdicts = verify_all(results, progress) if verify else {}
+    built = {}
+    for name, members in grouped.items():
+        board = build_board(name, members, sources=sources if len(sources) > 1 else None, verdicts=verdicts if verify else None)
+        split_off = separated_note(name, members, grouped)
+        if split_off:
+            board.notes.insert(0, split_off)
+        digests = {r.data_digest for r in members}
+        if copies:
+            board.notes.append(
+                f"{copies} result(s) held by more than one source (same predictions, byte for byte) are shown once, from the first"
+            )
+        if digests and digests != {""}:
+            board.notes.append(f"data fingerprint {short(next(iter(digests)))} (docs/results-format.md)")
+        built[name] = board
+    update = os.environ.get(UPDATE_REFERENCE_ENV) == "1"
+    writable = [s for s in sources if s.writable or (update and not s.packed)]
+    return Boards(sources, built, grouped, verdicts, writable[0].folder if writable else None)
+
+
+def write_boards(made: Boards) -> dict[str, str]:
+    """Write each board's markdown and CSV into the first writable source (pjbench's committed results are only
+    read, bundles never written); returns the markdown per board."""
     out = {}
-    write = not is_reference(results_dir) or os.environ.get(UPDATE_REFERENCE_ENV) == "1"
-    for dataset, results in load_results(results_dir).items():
-        board = build_board(dataset, results, results_dir)
+    for name, board in made.boards.items():
         md = board.markdown()
-        out[dataset] = md
-        if not write:
+        out[name] = md
+        if made.folder is None:
             continue
-        (results_dir / dataset / "leaderboard.md").write_text(f"# {dataset}\n\n{header_note(dataset, results)}\n\n{md}\n")
-        with open(results_dir / dataset / "leaderboard.csv", "w", newline="") as fh:
+        dataset = name.split("@", 1)[0]
+        path = board_file(made.folder, name, ".md")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {name}\n\n{header_note(dataset, made.results[name])}\n\n{md}\n")
+        with open(board_file(made.folder, name, ".csv"), "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(board.csv_rows)
     return out
+
+
+def write_leaderboards(results_dirs: Path | Sequence[Path], **options: Any) -> dict[str, str]:
+    """Build (see `make_boards`) and write every board; returns the markdown per board."""
+    return write_boards(make_boards(results_dirs, **options))

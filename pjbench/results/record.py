@@ -19,7 +19,10 @@ import numpy as np
 from ..hashing import config_hash, file_sha256
 from ..scoring.metrics import mean_ci
 
-SCHEMA_VERSION = 2  # 2: scores carry the two-stage interval (ci_low, ci_high) and seed_ci95; `intervals` says how
+# 2: scores carry the two-stage interval (ci_low, ci_high) and seed_ci95; `intervals` says how. 3: `fingerprint`, the
+# data's digest (datasets/fingerprint.py); strict JSON: an undefined number (NaN) is written null (docs/results-format.md)
+SCHEMA_VERSION = 3
+NULL_NUMBERS = "null stands for an undefined number (NaN): a metric a split cannot define, an interval from one seed"
 REFERENCE_MARKER = ".pjbench-reference"  # in the results folder committed with pjbench: read-only for runs
 UPDATE_REFERENCE_ENV = "PJBENCH_UPDATE_REFERENCE"
 RUN_ID_ENV = "PJBENCH_RUN_ID"
@@ -87,12 +90,38 @@ class TaskResult:
     run_id: str = ""  # the command that wrote it (`current_run_id`); "" in results written before run ids
     layer: int | None = None  # one stored layer probed alone (`probe --layers each`); None: every stored layer, mixed
     plot: dict[str, str] = field(default_factory=dict)  # the PNG beside it: file name and sha256
+    # the data's digest (ids, labels, groups, splits, audio identity): results are comparable only under one digest
+    fingerprint: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    # where it was read from (not written): boards built from several folders find its predictions beside it
+    source: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
         """The head and its variant, as the board and file name show them."""
         return f"{self.head}-{self.variant}" if self.variant else self.head
+
+    @property
+    def data_digest(self) -> str:
+        """The data's fingerprint ("" for results written before fingerprints)."""
+        return str(self.fingerprint.get("digest", ""))
+
+    def file_in(self, results_dir: Path | None = None) -> Path:
+        """Its file: where it was read from, else where it belongs under ``results_dir``."""
+        if self.source is not None:
+            return self.source
+        if results_dir is None:
+            raise ValueError(f"{self.task}.{self.label}: a result not read from a file needs its results folder")
+        return self.path(results_dir)
+
+    def to_json(self) -> str:
+        """Strict JSON (no NaN): undefined numbers as null, said once in `null_numbers`."""
+        data = asdict(self)
+        del data["source"]
+        cleaned, had_nan = _nan_to_null(data)
+        if had_nan:
+            cleaned["null_numbers"] = NULL_NUMBERS
+        return json.dumps(cleaned, indent=2, sort_keys=False, allow_nan=False, default=float)
 
     def path(self, results_dir: Path) -> Path:
         return result_file(results_dir, self.dataset, self.encoder, self.task, self.label, self.layer)
@@ -103,6 +132,7 @@ class TaskResult:
         belong to its JSON is told by its hash (`pjbench leaderboard` says so)."""
         check_writable(results_dir)
         path = self.path(results_dir)
+        check_same_data(path, self.data_digest)
         path.parent.mkdir(parents=True, exist_ok=True)
         if plot is not None:
             png = path.with_suffix(".png")
@@ -111,8 +141,9 @@ class TaskResult:
             self.plot = {"file": png.name, "sha256": file_sha256(drawing)}
             drawing.replace(png)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=False, default=float))
+        tmp.write_text(self.to_json())
         tmp.replace(path)
+        self.source = path
         return path
 
     @classmethod
@@ -121,8 +152,34 @@ class TaskResult:
         version = data.get("schema_version", 0)
         if version > SCHEMA_VERSION:
             raise ValueError(f"{path}: result schema {version} is newer than this pjbench understands ({SCHEMA_VERSION})")
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        known = set(cls.__dataclass_fields__) - {"source"}
+        result = cls(**{k: v for k, v in data.items() if k in known}, source=Path(path))
+        # null is NaN in the numbers that are read as numbers: the scores and each seed's metrics
+        result.scores = {m: {k: _null_nan(v) for k, v in s.items()} for m, s in result.scores.items()}
+        for seed in result.per_seed:
+            for split in ("val", "test"):
+                if isinstance(seed.get(split), dict):
+                    seed[split] = {m: _null_nan(v) for m, v in seed[split].items()}
+        return result
+
+
+def _null_nan(value: Any) -> Any:
+    return float("nan") if value is None else value
+
+
+def _nan_to_null(value: Any) -> tuple[Any, bool]:
+    """``value`` with every NaN (float or numpy) replaced by None, and whether there was one."""
+    if isinstance(value, dict):
+        pairs = [(k, _nan_to_null(v)) for k, v in value.items()]
+        return {k: v for k, (v, _) in pairs}, any(found for _, (_, found) in pairs)
+    if isinstance(value, (list, tuple)):
+        items = [_nan_to_null(v) for v in value]
+        return [v for v, _ in items], any(found for _, found in items)
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return None, True
+    if isinstance(value, (float, np.floating)) and np.isinf(value):
+        raise ValueError(f"an infinite number in a result ({value}): not a score pjbench writes")
+    return value, False
 
 
 def result_file(results_dir: Path, dataset: str, encoder: str, task: str, label: str, layer: int | None = None) -> Path:
@@ -203,6 +260,7 @@ def build_result(
     intervals: dict[str, Any] | None = None,
     variant: str = "",
     layer: int | None = None,
+    fingerprint: dict[str, Any] | None = None,
 ) -> TaskResult:
     """The one way a result record is made (probes, the ICPC transfer and PISA alike): scores over the seeds'
     test metrics, the configuration with its hash, the environment and the timings."""
@@ -230,7 +288,25 @@ def build_result(
         variant=variant,
         run_id=current_run_id(),
         layer=layer,
+        fingerprint=fingerprint or {},
     )
+
+
+def check_same_data(path: Path, digest: str) -> None:
+    """Refuse to overwrite a result made on other data (another dataset of the same name: two manifests both called
+    ``m.csv``), checked before any training. A result that records no fingerprint is overwritten as before."""
+    if not path.is_file() or not digest:
+        return
+    try:
+        recorded = json.loads(path.read_text()).get("fingerprint", {}).get("digest", "")
+    except (OSError, ValueError, AttributeError):
+        return  # unreadable: the save replaces it, and the board reports such files
+    if recorded and recorded != digest:
+        raise ValueError(
+            f"{path} holds a result on other data of the same dataset name (data fingerprint {recorded[:8]}, this run's "
+            f"{digest[:8]}): it is not overwritten. Write to another --results-dir, or give the manifest another file "
+            "name (a manifest's dataset is named after its file)"
+        )
 
 
 def summed_confusion(per_seed_confusions: list[list[list[int]] | None]) -> list[list[int]] | None:
@@ -255,11 +331,11 @@ def score_differences(recorded: list[dict[str, Any]], fresh: list[dict[str, Any]
     return out
 
 
-def plot_problem(result: TaskResult, results_dir: Path) -> str | None:
+def plot_problem(result: TaskResult, results_dir: Path | None = None) -> str | None:
     """Why the PNG beside a result is not its own (None: it is, or the result records no plot)."""
     if not result.plot:
         return None
-    png = result.path(results_dir).with_name(result.plot["file"])
+    png = result.file_in(results_dir).with_name(result.plot["file"])
     if not png.is_file():
         return f"{png.name} is missing"
     if file_sha256(png) != result.plot["sha256"]:
