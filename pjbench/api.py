@@ -551,7 +551,8 @@ def compare_results(a: Path, b: Path, *, metrics: Sequence[str] | None = None, s
     from .reporting import compare as cmp
 
     first, second = cmp.load_scored(Path(a), split), cmp.load_scored(Path(b), split)
-    return cmp.paired(first, second, list(metrics or [first.result.primary_metric]))
+    chosen = list(metrics or [first.result.primary_metric])
+    return cmp.settled(lambda i, r: cmp.paired(first, second, [chosen[i]], r)[0], len(chosen))  # Holm over the metrics asked for
 
 
 def compare_folder(

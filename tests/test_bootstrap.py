@@ -99,3 +99,66 @@ def test_seed_draws_spread_the_interval_and_one_seed_still_gets_one() -> None:
     one, _ = bootstrap.task_scores(task, [(examples, right)], items, "piece", per_seed[:1])
     assert one["accuracy"]["ci_low"] == one["accuracy"]["ci_high"] == 1.0  # one seed: an interval, not NaN
     assert np.isnan(one["accuracy"]["seed_ci95"]) and one["accuracy"]["ci95"] == 0.0
+
+
+def _crossed_toy(performer_effect: bool) -> tuple[list, list, np.ndarray]:
+    """12 pieces x 12 performers, each performer playing every piece once; with ``performer_effect``, half the
+    performers are right on every piece and half wrong (a performer's skill carried across pieces); without, the
+    right answers are spread evenly over pieces and performers (a Latin square)."""
+    examples, items, probs = [], [], []
+    for piece in range(12):
+        for performer in range(12):
+            rec = f"s{piece}-p{performer}"
+            examples.append(Example((rec,), 0))
+            items.append(([rec], [{"piece": f"s{piece}", "performer": f"p{performer}"}]))
+            right = performer < 6 if performer_effect else (piece + performer) % 2 == 0
+            probs.append([1.0, 0.0, 0.0] if right else [0.0, 1.0, 0.0])
+    return examples, items, np.array(probs, dtype=np.float32)
+
+
+def test_crossed_factors_widen_the_interval_where_the_second_factor_carries_variance() -> None:
+    task = TASKS["difficulty-3way"]
+    examples, items, probs = _crossed_toy(performer_effect=True)
+    one_way = bootstrap.replicates(task.weighted_metrics, [(examples, probs)], bootstrap.clusters_of(items, "piece"))["accuracy"]
+    two_way = bootstrap.clusters_of(items, ("piece", "performer"))
+    assert two_way.groups_per_factor() == [12, 12] and two_way.key == "piece×performer"
+    both = bootstrap.replicates(task.weighted_metrics, [(examples, probs)], two_way)["accuracy"]
+    # by piece alone every piece scores 0.5: no spread; the performers' 6 right and 6 wrong give sd sqrt(0.25/12)
+    assert np.std(one_way) < 1e-9
+    assert np.std(both) == pytest.approx(np.sqrt(0.25 / 12), rel=0.1)
+
+
+def test_crossed_factors_without_a_second_factor_effect_keep_the_one_way_interval() -> None:
+    task = TASKS["difficulty-3way"]
+    examples, items, probs = _crossed_toy(performer_effect=False)
+    one = np.std(bootstrap.replicates(task.weighted_metrics, [(examples, probs)], bootstrap.clusters_of(items, "performer"))["accuracy"])
+    both = np.std(
+        bootstrap.replicates(task.weighted_metrics, [(examples, probs)], bootstrap.clusters_of(items, ("performer", "piece")))["accuracy"]
+    )
+    assert both == pytest.approx(one, rel=0.15)
+
+
+def test_one_factor_draws_exactly_as_before_and_seed_streams_are_independent_across_encoders() -> None:
+    legacy = np.random.default_rng([0, 0]).multinomial(7, np.full(7, 1 / 7), size=50).astype(float)
+    assert np.array_equal(bootstrap.group_counts(7, 50), legacy)  # results written before can be rescored exactly
+    shared = np.random.default_rng([0, 1]).multinomial(5, np.full(5, 0.2), size=50).astype(float)
+    assert np.array_equal(bootstrap.seed_draws(5, 50), shared)
+    mel, mel_again = bootstrap.seed_draws(5, 50, stream="mel/linear"), bootstrap.seed_draws(5, 50, stream="mel/linear")
+    other = bootstrap.seed_draws(5, 50, stream="transkun/linear")
+    assert np.array_equal(mel, mel_again) and not np.array_equal(mel, other)
+    assert bootstrap.seed_stream_of("mel", "linear") == "mel/linear"
+
+
+@pytest.mark.parametrize(
+    "name", ["mel/expertise-2way.linear-paper", "transkun/expertise-4way.published-fast", "loudness/technique-multilabel.linear-paper"]
+)
+def test_committed_results_with_crossed_factors_and_seed_streams_rescore_exactly(name: str) -> None:
+    from pathlib import Path
+
+    from pjbench.reporting.rescore import differences, rescore
+
+    path = Path(__file__).resolve().parents[1] / "results" / "synthetic" / f"{name}.json"
+    result, per_seed, scores = rescore(path)
+    assert result.config["dataset"]["resample_group"] == ["piece", "performer"]
+    assert result.intervals["seed_stream"] == f"{result.encoder}/{result.head}"
+    assert differences(result, per_seed, scores) == []

@@ -63,21 +63,9 @@ def test_an_out_of_tree_plugin_is_probed_under_the_name_it_was_extracted_with(ti
     from typer.testing import CliRunner
 
     from pjbench.cli import app
+    from tests.test_boards import PLUGIN  # an out-of-tree module: written where only PYTHONPATH finds it
 
-    (tmp_path / "lab_encoders.py").write_text(
-        "import torch\n"
-        "from pjbench.encoders.base import EncoderMeta, Framing\n\n"
-        "class Loudness:\n"
-        "    def __init__(self):\n"
-        "        self.meta = EncoderMeta('lab-loudness', '1', 8000, 10.0, 2, 1, framing=Framing('floor'))\n"
-        "    def to(self, device):\n"
-        "        return self\n"
-        "    def embed(self, audio):\n"
-        "        frames = audio[:, : audio.shape[1] // 800 * 800].reshape(len(audio), -1, 800)\n"
-        "        return torch.stack([frames.abs().mean(-1), frames.std(-1)], dim=-1).unsqueeze(1)\n\n"
-        "def factory():\n"
-        "    return Loudness()\n"
-    )
+    (tmp_path / "lab_encoders.py").write_text(PLUGIN)
     monkeypatch.syspath_prepend(str(tmp_path))
     runner = CliRunner()
     common = ["--dataset", str(tiny.root), "--cache-dir", str(tmp_path / "cache")]

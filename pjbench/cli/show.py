@@ -237,7 +237,7 @@ def compare(
     except (OSError, ValueError, KeyError) as err:
         fail(str(err))
     if fmt == "json":
-        print(json.dumps([cmp.as_record(c) for c in found], indent=2, default=float))
+        print(json.dumps([cmp.as_record(c) for c in found], indent=2, default=float, allow_nan=False))
         return
     for c in found:
         console.print(cmp.describe(c), markup=False, highlight=False)

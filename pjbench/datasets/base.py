@@ -28,8 +28,9 @@ class Dataset:
     root: Path | None = None
     pair_group: str | None = None  # ranking pairs compare recordings of the same group (e.g. the same piece)
     # test items are resampled by this group for intervals (pieces, performers, source videos): items of one group are
-    # not independent draws; None: each recording is its own group
-    resample_group: str | None = None
+    # not independent draws; several crossed factors (piece, performer) are resampled each on its own; None: each
+    # recording is its own group
+    resample_group: str | tuple[str, ...] | None = None
     max_segments: int | None = 30  # default segments kept per recording at extraction (None: all, e.g. 30-minute recitals)
     info: dict[str, Any] = field(default_factory=dict)
 

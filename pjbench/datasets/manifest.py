@@ -3,7 +3,8 @@
 ``label`` is a class name (multi-class), several names joined by ``|`` (multi-label), or a
 number (ranking levels: pairs are built across levels as for expertise). ``path`` is
 relative to the manifest's folder unless absolute; ``group`` (performer, piece, ...) must
-not appear in two splits.
+not appear in two splits; an optional ``group2``, a second grouping crossed with the first (pieces and
+performers), is resampled with it for the intervals (docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def load_manifest(path: Path) -> Dataset:
             value = tuple(sorted(filter(None, (x.strip() for x in label.split("|")))))
         else:
             value = label
-        groups = {"group": row["group"]} if row.get("group") else {}
+        groups = {k: row[k] for k in ("group", "group2") if row.get(k)}
         recordings.append(Recording(id=row["id"], path=audio, split=row["split"], groups=groups, labels={"label": value}))
     leaks = check_group_leakage(recordings)
     if leaks:
@@ -138,7 +139,8 @@ def load_manifest(path: Path) -> Dataset:
         recordings=recordings,
         tasks=tasks,
         root=path.parent,
-        resample_group="group",  # recordings without a group are their own
+        # recordings without a group are their own; a second, crossed grouping (performer beside piece) is resampled too
+        resample_group=("group", "group2") if any("group2" in r.groups for r in recordings) else "group",
         info={"manifest": str(path), "label_kind": kind},
     )
     findings = label_findings(dataset, "label")

@@ -63,7 +63,8 @@ SCHEDULES: dict[str, Schedule] = {
         Schedule(
             "paper",
             "the paper's: the head's learning rate (the task's for the published head), up to 100 epochs, stop after 15 "
-            "without a better validation score, inputs as cached",
+            "without a better validation score, the published head's inputs as cached (the linear head standardises its "
+            "statistics under every schedule)",
             None,
             100,
             15,
@@ -72,7 +73,7 @@ SCHEDULES: dict[str, Schedule] = {
         Schedule(
             "fast",
             "sized for a CPU: lr 1e-3, up to 8 epochs, stop after 3 without a better validation score, inputs standardised "
-            "with training statistics",
+            "with training statistics (both heads)",
             1e-3,
             8,
             3,

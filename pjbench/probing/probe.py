@@ -174,6 +174,7 @@ def run_probe(
         [(ex.ids, [groups.get(i, {}) for i in ex.ids]) for ex in splits["test"]],
         dataset.resample_group,
         outcomes,
+        stream=bootstrap.seed_stream_of(encoder_config["encoder"]["name"], cfg.head),
     )
     config: dict[str, Any] = {
         "train": {**asdict(cfg), "lr": cfg.lr_for(task), "batch_size": cfg.batch_size_for(task)},

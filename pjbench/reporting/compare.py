@@ -10,8 +10,8 @@ share); over many pairs, Holm's step-down correction keeps the chance of any fal
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..results import predictions
-from ..results.record import TaskResult
+from ..results.record import TaskResult, nan_to_null
 from ..scoring import bootstrap
 from ..tasks import Example, Task
 from .rescore import task_of
@@ -77,17 +77,29 @@ def load_scored(path: Path, split: str = "test") -> Scored:
     return Scored(Path(path), result, task, split, examples, per_seed, [group_of[e.ids] for e in examples])
 
 
-Memo = dict[tuple[str, str, int], dict[str, np.ndarray]]
+Memo = dict[tuple[str, str, int, int], bootstrap.Parts]
 
 
 def boot_values(
-    scored: Scored, clusters: bootstrap.Clusters, resamples: int = bootstrap.RESAMPLES, memo: Memo | None = None
-) -> dict[str, np.ndarray]:
-    """The result's replicates (memoised per file and split: a board compares one row with many)."""
-    key = (str(scored.path), scored.split, resamples)
+    scored: Scored,
+    clusters: bootstrap.Clusters,
+    resamples: int = bootstrap.RESAMPLES,
+    memo: Memo | None = None,
+    seed: int = bootstrap.BOOTSTRAP_SEED,
+) -> bootstrap.Parts:
+    """The result's replicate parts (memoised per file, split, resamples and seed: a board compares one row with
+    many), drawn from its own seed stream."""
+    key = (str(scored.path), scored.split, resamples, seed)
     if memo is not None and key in memo:
         return memo[key]
-    values = bootstrap.replicates(scored.task.weighted_metrics, [(scored.examples, p) for p in scored.per_seed], clusters, resamples)
+    values = bootstrap.replicate_parts(
+        scored.task.weighted_metrics,
+        [(scored.examples, p) for p in scored.per_seed],
+        clusters,
+        resamples,
+        seed,
+        scored.result.intervals.get("seed_stream"),
+    )
     if memo is not None:
         memo[key] = values
     return values
@@ -135,6 +147,8 @@ class Comparison:
     group: str | None
     resamples: int
     p_adjusted: float | None = None
+    p_mc_error: float = 0.0  # the Monte-Carlo standard error of p (from the number of resamples)
+    unsettled: bool = False  # p stayed within Monte-Carlo error of the 5% line at the most resamples: counted a tie
 
     @property
     def difference(self) -> float:
@@ -144,24 +158,32 @@ class Comparison:
     def verdict(self) -> str:
         # over many pairs the Holm-adjusted p decides; for one pair, whether the interval excludes zero
         significant = self.p_adjusted < 1 - LEVEL if self.p_adjusted is not None else self.low > 0 or self.high < 0
-        if not significant:
+        if not significant or self.unsettled:
             return "tie"
         return "A better" if self.difference > 0 else "B better"
 
 
 def paired(
-    a: Scored, b: Scored, metrics: Sequence[str], resamples: int = bootstrap.RESAMPLES, memo: Memo | None = None
+    a: Scored,
+    b: Scored,
+    metrics: Sequence[str],
+    resamples: int = bootstrap.RESAMPLES,
+    memo: Memo | None = None,
+    seed: int = bootstrap.BOOTSTRAP_SEED,
 ) -> list[Comparison]:
-    """The paired bootstrap comparison of A and B on each metric."""
+    """The paired bootstrap comparison of A and B on each metric: the same test groups drawn for both; each result's
+    seeds from its own stream (shared only by results of one encoder and head); crossed factors combined as in
+    `bootstrap.combine`, on the differences."""
     check_comparable(a, b)
     clusters = bootstrap.clusters_of([(ex.ids, g) for ex, g in zip(a.examples, a.groups)], group_key(a))
-    boot_a, boot_b = boot_values(a, clusters, resamples, memo), boot_values(b, clusters, resamples, memo)
+    boot_a, boot_b = boot_values(a, clusters, resamples, memo, seed), boot_values(b, clusters, resamples, memo, seed)
     means_a, means_b = a.means, b.means
     out = []
     for metric in metrics:
-        if metric not in boot_a or metric not in boot_b:
-            raise ValueError(f"metric {metric!r} is not one the interval is computed for; choose from {', '.join(sorted(boot_a))}")
-        diff = boot_a[metric] - boot_b[metric]
+        if any(metric not in part for part in (*boot_a.values(), *boot_b.values())):
+            known = ", ".join(sorted(next(iter(boot_a.values()))))
+            raise ValueError(f"metric {metric!r} is not one the interval is computed for; choose from {known}")
+        diff = bootstrap.combine({k: boot_a[k][metric] - boot_b[k][metric] for k in boot_a})
         diff = diff[np.isfinite(diff)]
         low, high = bootstrap.percentile_interval(diff, LEVEL)
         p = 1.0 if diff.size == 0 else min(1.0, 2 * min(float(np.mean(diff <= 0)), float(np.mean(diff >= 0))))
@@ -182,6 +204,7 @@ def paired(
                 clusters.n_groups,
                 clusters.key,
                 resamples,
+                p_mc_error=float(np.sqrt(p * (1 - p) / max(diff.size, 1))),
             )
         )
     return out
@@ -199,37 +222,78 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def compare_all(paths: Sequence[Path], split: str = "test", metric: str | None = None) -> list[Comparison]:
+MAX_RESAMPLES = 8_000  # the most resamples a decision gets before it is called unsettled (cost: items x resamples)
+SETTLE_Z = 3.0  # a decision is settled when its adjusted p lies this many Monte-Carlo errors from the 5% line
+
+
+def settled(one: Callable[[int, int], Comparison], n: int, resamples: int = bootstrap.RESAMPLES) -> list[Comparison]:
+    """A family of ``n`` comparisons (``one(i, resamples)``), Holm-adjusted; a comparison whose adjusted p lies
+    within SETTLE_Z Monte-Carlo errors of the 5% line is drawn again with 4 times the resamples (it alone: the
+    others' p stay), up to MAX_RESAMPLES; one still that close is marked unsettled and counts as a tie. So a verdict
+    does not flip with the bootstrap's seed."""
+    found = [one(i, resamples) for i in range(n)]
+    while found:
+        adjusted = holm([c.p for c in found])
+        order = list(np.argsort([c.p for c in found], kind="mergesort"))
+        factor = {i: len(found) - rank for rank, i in enumerate(order)}  # Holm's multiplier of each p
+        close = {i for i, c in enumerate(found) if abs(adjusted[i] - (1 - LEVEL)) < SETTLE_Z * factor[i] * c.p_mc_error}
+        again = [i for i in close if found[i].resamples < MAX_RESAMPLES]
+        if not again:
+            return [replace(c, p_adjusted=p, unsettled=i in close) for i, (c, p) in enumerate(zip(found, adjusted))]
+        for i in again:
+            found[i] = one(i, min(found[i].resamples * 4, MAX_RESAMPLES))
+    return found
+
+
+def compare_all(
+    paths: Sequence[Path], split: str = "test", metric: str | None = None, seed: int = bootstrap.BOOTSTRAP_SEED
+) -> list[Comparison]:
     """Every pair of results on one dataset, data fingerprint and task, on the primary metric (or ``metric``),
-    Holm-corrected per dataset and task. Results without predictions are left out (the caller says so)."""
+    Holm-corrected per dataset and task, settled (`settled`). Results without predictions are left out (the caller
+    says so)."""
     loaded: dict[tuple[str, str, str], list[Scored]] = {}
     for path in paths:
         scored = load_scored(path, split)
         loaded.setdefault((scored.result.dataset, scored.result.data_digest, scored.result.task), []).append(scored)
     out: list[Comparison] = []
+    memo: Memo = {}
     for _, group in sorted(loaded.items()):
-        pairs = [c for a, b in itertools.combinations(group, 2) for c in paired(a, b, [metric or a.result.primary_metric])]
-        adjusted = holm([c.p for c in pairs])
-        out += [Comparison(**{**c.__dict__, "p_adjusted": p}) for c, p in zip(pairs, adjusted)]
+        pairs = list(itertools.combinations(group, 2))
+
+        def one(i: int, resamples: int, pairs: list[tuple[Scored, Scored]] = pairs) -> Comparison:
+            a, b = pairs[i]
+            return paired(a, b, [metric or a.result.primary_metric], resamples, memo, seed)[0]
+
+        out += settled(one, len(pairs))
     return out
 
 
 def ties_with_best(
-    scored: Sequence[Scored], metric: str, resamples: int = bootstrap.RESAMPLES, memo: Memo | None = None
+    scored: Sequence[Scored],
+    metric: str,
+    resamples: int = bootstrap.RESAMPLES,
+    memo: Memo | None = None,
+    seed: int = bootstrap.BOOTSTRAP_SEED,
 ) -> tuple[int, set[int]]:
     """The index of the best row on ``metric`` (highest mean) and the indices of the rows not distinguishable from
-    it (paired bootstrap against the best, Holm over the column)."""
+    it (paired bootstrap against the best, Holm over the column, settled: an unsettled decision is a tie)."""
     means = [s.means.get(metric, float("nan")) for s in scored]
     best = int(np.nanargmax(means))
     others = [i for i in range(len(scored)) if i != best]
-    comparisons = [paired(scored[best], scored[i], [metric], resamples, memo)[0] for i in others]
-    adjusted = holm([c.p for c in comparisons])
-    return best, {i for i, p in zip(others, adjusted) if p >= 1 - LEVEL}
+    found = settled(lambda k, r: paired(scored[best], scored[others[k]], [metric], r, memo, seed)[0], len(others), resamples)
+    return best, {i for i, c in zip(others, found) if c.verdict == "tie"}
 
 
 def describe(c: Comparison, scale: float = 100.0) -> str:
     """Two lines: the numbers, then the verdict."""
-    p_text = f"p = {c.p:.3g}" + (f", Holm-adjusted {c.p_adjusted:.3g}" if c.p_adjusted is not None else "")
+    p_text = (
+        f"p < {1 / c.resamples:.2g} (no resample crossed zero)"
+        if c.p == 0
+        else f"p = {c.p:.3g} (± {c.p_mc_error:.2g} Monte-Carlo)"
+        + (f", Holm-adjusted {c.p_adjusted:.3g}" if c.p_adjusted not in (None, c.p) else "")
+    )
+    if c.unsettled:
+        p_text += f", unsettled at {c.resamples} resamples: counted a tie"
     return (
         f"{c.task} {c.metric} on {c.dataset} ({c.split}, {c.n_items} items in {c.n_groups} "
         f"{c.group or 'recording'} groups, {c.resamples} paired resamples):\n"
@@ -239,4 +303,6 @@ def describe(c: Comparison, scale: float = 100.0) -> str:
 
 
 def as_record(c: Comparison) -> dict[str, Any]:
-    return {**c.__dict__, "difference": c.difference, "verdict": c.verdict}
+    """The comparison as strict JSON values (an undefined number is None)."""
+    record, _ = nan_to_null({**c.__dict__, "difference": c.difference, "verdict": c.verdict})
+    return dict(record)

@@ -23,6 +23,7 @@ from ..datasets.fingerprint import short
 from ..extraction.baselines import is_baseline
 from ..heads import HEADS, SCHEDULES
 from ..results.record import UPDATE_REFERENCE_ENV, TaskResult, plot_problem
+from ..scoring.bootstrap import BOOTSTRAP_SEED
 from . import compare
 from .published import reference_rows, selected_on_test
 from .sources import Source, boards, load_sources, open_sources, origin, separated_note, without_copies
@@ -196,7 +197,9 @@ def audio_budget_note(rows: list[Row]) -> str | None:
     return "the encoder rows saw different parts of each recording: " + "; ".join(f"{e}: {what}" for e, what in sorted(seen.items()))
 
 
-def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path | None, cache: dict, memo: compare.Memo) -> set[int]:
+def best_and_tied(
+    rows: list[Row], column: tuple[str, str], results_dir: Path | None, cache: dict, memo: compare.Memo, seed: int = BOOTSTRAP_SEED
+) -> set[int]:
     """Row indices marked in this column: the best and those tied with it (rows with predictions only)."""
     task, metric = column
     candidates = [(i, row.results[task]) for i, row in enumerate(rows) if task in row.results and metric in row.results[task].scores]
@@ -205,36 +208,52 @@ def best_and_tied(rows: list[Row], column: tuple[str, str], results_dir: Path | 
     if len(usable) < 2:
         return set()
     try:
-        best, tied = compare.ties_with_best([s for _, s in usable], metric, memo=memo)
+        best, tied = compare.ties_with_best([s for _, s in usable], metric, memo=memo, seed=seed)
     except ValueError:
         return set()  # a metric the bootstrap does not cover, or rows on other test items: no paired comparison
     return {usable[best][0]} | {usable[k][0] for k in tied}
 
 
-def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path | None, cache: dict, memo: compare.Memo) -> list[str]:
-    """Per task and baseline: the encoder rows it is not clearly below (primary metric, paired bootstrap)."""
+def baseline_warnings(
+    rows: list[Row], tasks: list[str], results_dir: Path | None, cache: dict, memo: compare.Memo, seed: int = BOOTSTRAP_SEED
+) -> list[str]:
+    """Per task and baseline: the encoder rows it is not clearly below (primary metric, paired bootstrap, Holm over
+    every baseline-encoder pair of the task, settled)."""
     out = []
     for task in tasks:
         encoders = [row for row in rows if not row.baseline and task in row.results]
-        found = []
-        for b in (row for row in rows if row.baseline and task in row.results):
-            above, tied = [], []
+        baselines = [row for row in rows if row.baseline and task in row.results]
+        above: dict[str, list[str]] = {b.encoder: [] for b in baselines}
+        tested: list[tuple[str, str, compare.Scored, compare.Scored, str]] = []
+        for b in baselines:
             for e in encoders:
                 rb, re_ = b.results[task], e.results[task]
                 metric = re_.primary_metric
                 label = f"{e.encoder} {re_.label}"
                 if rb.scores[metric]["mean"] >= re_.scores[metric]["mean"]:
-                    above.append(label)
+                    above[b.encoder].append(label)
                     continue
                 sb, se = scored_result(rb, results_dir, "test", cache), scored_result(re_, results_dir, "test", cache)
-                if sb is None or se is None:
-                    continue
-                try:
-                    if compare.paired(se, sb, [metric], memo=memo)[0].verdict != "A better":
-                        tied.append(label)
-                except ValueError:
-                    continue  # another split: not comparable
-            parts = ([f"≥ {', '.join(above)}"] if above else []) + ([f"tied with {', '.join(tied)}"] if tied else [])
+                if sb is not None and se is not None and se.keys() == sb.keys():
+                    tested.append((b.encoder, label, se, sb, metric))
+
+        def one(i: int, resamples: int, tested: list = tested) -> compare.Comparison:
+            _, _, se, sb, metric = tested[i]
+            return compare.paired(se, sb, [metric], resamples, memo, seed)[0]
+
+        try:
+            verdicts = compare.settled(one, len(tested))
+        except ValueError:
+            verdicts = []  # rows that cannot be paired: no note
+        tied: dict[str, list[str]] = {b.encoder: [] for b in baselines}
+        for (baseline, label, *_), c in zip(tested, verdicts):
+            if c.verdict != "A better":
+                tied[baseline].append(label)
+        found = []
+        for b in baselines:
+            parts = ([f"≥ {', '.join(above[b.encoder])}"] if above[b.encoder] else []) + (
+                [f"tied with {', '.join(tied[b.encoder])}"] if tied[b.encoder] else []
+            )
             if parts:
                 found.append(f"{b.encoder} {'; '.join(parts)}")
         if found:
@@ -242,22 +261,29 @@ def baseline_warnings(rows: list[Row], tasks: list[str], results_dir: Path | Non
     return out
 
 
-def head_comparison(rows: list[Row], results_dir: Path | None, cache: dict, memo: compare.Memo) -> list[str]:
-    """Per encoder and schedule with both heads: the paired comparison on the validation split, task by task."""
+def head_comparison(rows: list[Row], results_dir: Path | None, cache: dict, memo: compare.Memo, seed: int = BOOTSTRAP_SEED) -> list[str]:
+    """Per encoder and schedule with both heads: the paired comparison on the validation split, task by task, Holm
+    over the tasks (settled)."""
     lines = []
     by_key = {(*row.key, row.source): row for row in rows if not row.baseline}
     for (enc, head, schedule, where), row in sorted(by_key.items()):
         other = by_key.get((enc, "published", schedule, where))
         if head != "linear" or other is None:
             continue
-        verdicts: dict[str, list[str]] = {"linear better": [], "published better": [], "tied": []}
+        pairs = []
         for task in sorted(set(row.results) & set(other.results)):
             a = scored_result(row.results[task], results_dir, "val", cache)
             b = scored_result(other.results[task], results_dir, "val", cache)
-            if a is None or b is None:
-                continue
-            verdict = compare.paired(a, b, [row.results[task].primary_metric], memo=memo)[0].verdict
-            key = {"A better": "linear better", "B better": "published better"}.get(verdict, "tied")
+            if a is not None and b is not None:
+                pairs.append((task, a, b, row.results[task].primary_metric))
+
+        def one(i: int, resamples: int, pairs: list = pairs) -> compare.Comparison:
+            _, a, b, metric = pairs[i]
+            return compare.paired(a, b, [metric], resamples, memo, seed)[0]
+
+        verdicts: dict[str, list[str]] = {"linear better": [], "published better": [], "tied": []}
+        for (task, *_), c in zip(pairs, compare.settled(one, len(pairs))):
+            key = {"A better": "linear better", "B better": "published better"}.get(c.verdict, "tied")
             verdicts[key].append(task)
         n = sum(len(v) for v in verdicts.values())
         if not n:
@@ -267,8 +293,8 @@ def head_comparison(rows: list[Row], results_dir: Path | None, cache: dict, memo
         stronger = "linear" if wins_l > wins_p else "published" if wins_p > wins_l else None
         summary = f"the {stronger} head is the stronger here" if stronger else "neither head is the stronger here"
         lines.append(
-            f"{enc}{f' ({where})' if where else ''}, heads compared on the validation split under schedule `{schedule or 'unnamed'}` (paired bootstrap, 95%): "
-            f"{'; '.join(parts)} of {n} tasks: {summary}."
+            f"{enc}{f' ({where})' if where else ''}, heads compared on the validation split under schedule `{schedule or 'unnamed'}` "
+            f"(paired bootstrap, 95%, Holm over the {n} tasks): {'; '.join(parts)} of {n} tasks: {summary}."
         )
     return lines
 
@@ -292,6 +318,7 @@ def build_board(
     *,
     sources: list[Source] | None = None,
     verdicts: dict[Path, Verdict] | None = None,
+    seed: int = BOOTSTRAP_SEED,
 ) -> Board:
     """One board: ``dataset`` is its name (``<dataset>@<fingerprint>`` when split off by data); ``sources``: the
     folders it was read from (a source column when more than one shows); ``verdicts``: each result's verification
@@ -304,7 +331,7 @@ def build_board(
     with_source = len({row.source for row in rows}) > 1
     cache: dict = {}
     memo: compare.Memo = {}
-    marked = {c: best_and_tied(rows, c, results_dir, cache, memo) for c in shown}
+    marked = {c: best_and_tied(rows, c, results_dir, cache, memo, seed) for c in shown}
     lead = ["encoder"] + (["source"] if with_source else []) + ["head", "schedule", "seeds"] + (["checked"] if verdicts is not None else [])
     header = lead + [f"{t} {m}" for t, m in shown]
     blank = [""] * (len(lead) - 4)  # the fixed rows fill the source and checked columns too
@@ -345,8 +372,8 @@ def build_board(
     body.append(["chance", "(label-blind guess)"] + blank + ["", ""] + [_chance_cell(chance.get(c), c[1]) for c in shown])
     for label, values in reference_rows(published_name).items():
         body.append([label, "reference"] + blank + ["", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
-    notes = head_comparison(rows, results_dir, cache, memo)
-    notes += baseline_warnings(rows, sorted({t for t, _ in shown}), results_dir, cache, memo)
+    notes = head_comparison(rows, results_dir, cache, memo, seed)
+    notes += baseline_warnings(rows, sorted({t for t, _ in shown}), results_dir, cache, memo, seed)
     probe_rows = [r for r in results if r.predictions and r.config.get("task", {}).get("kind")]
     if probe_rows and not any(row.baseline for row in rows):
         notes.append(f"no baseline rows yet: `pjbench baselines --dataset {published_name}` (or the same options as your probe) adds them.")

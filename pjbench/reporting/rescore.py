@@ -68,6 +68,7 @@ def rescore(path: Path) -> tuple[TaskResult, list[dict[str, Any]], dict[str, dic
         items,
         result.config.get("dataset", {}).get("resample_group"),
         per_seed,
+        stream=result.intervals.get("seed_stream"),  # None: written before seed streams, drawn from the shared one
     )
     return result, per_seed, scores
 

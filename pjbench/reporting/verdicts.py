@@ -24,7 +24,7 @@ def row_label(board: Board, index: int) -> str:
 
 
 def verdict_matrix(board: Board, column: tuple[str, str], cache: dict, memo: compare.Memo) -> Matrix | None:
-    """The column's matrix over the rows that have predictions (None: fewer than two such rows, or rows that
+    """The column's matrix over the rows that have predictions (Holm over the column's pairs, settled) (None: fewer than two such rows, or rows that
     cannot be paired, e.g. scored on different items)."""
     task, metric = column
     usable = []
@@ -38,17 +38,21 @@ def verdict_matrix(board: Board, column: tuple[str, str], cache: dict, memo: com
     if len(usable) < 2:
         return None
     pairs = list(itertools.combinations(range(len(usable)), 2))
+
+    def one(i: int, resamples: int) -> compare.Comparison:
+        a, b = pairs[i]
+        return compare.paired(usable[a][1], usable[b][1], [metric], resamples, memo)[0]
+
     try:
-        found = [compare.paired(usable[a][1], usable[b][1], [metric], memo=memo)[0] for a, b in pairs]
+        found = compare.settled(one, len(pairs))
     except ValueError:
         return None
-    adjusted = compare.holm([c.p for c in found])
     n = len(usable)
     cells = [[""] * n for _ in range(n)]
-    for (a, b), c, p in zip(pairs, found, adjusted):
-        if p >= 1 - compare.LEVEL:
+    for (a, b), c in zip(pairs, found):
+        if c.verdict == "tie":
             cells[a][b] = cells[b][a] = "tie"
         else:
-            a_better = c.difference > 0
+            a_better = c.verdict == "A better"
             cells[a][b], cells[b][a] = ("better", "worse") if a_better else ("worse", "better")
     return Matrix(column, [row_label(board, i) for i, _ in usable], cells)

@@ -118,7 +118,7 @@ class TaskResult:
         """Strict JSON (no NaN): undefined numbers as null, said once in `null_numbers`."""
         data = asdict(self)
         del data["source"]
-        cleaned, had_nan = _nan_to_null(data)
+        cleaned, had_nan = nan_to_null(data)
         if had_nan:
             cleaned["null_numbers"] = NULL_NUMBERS
         return json.dumps(cleaned, indent=2, sort_keys=False, allow_nan=False, default=float)
@@ -167,13 +167,13 @@ def _null_nan(value: Any) -> Any:
     return float("nan") if value is None else value
 
 
-def _nan_to_null(value: Any) -> tuple[Any, bool]:
-    """``value`` with every NaN (float or numpy) replaced by None, and whether there was one."""
+def nan_to_null(value: Any) -> tuple[Any, bool]:
+    """``value`` with every NaN (float or numpy) replaced by None (strict JSON), and whether there was one."""
     if isinstance(value, dict):
-        pairs = [(k, _nan_to_null(v)) for k, v in value.items()]
+        pairs = [(k, nan_to_null(v)) for k, v in value.items()]
         return {k: v for k, (v, _) in pairs}, any(found for _, (_, found) in pairs)
     if isinstance(value, (list, tuple)):
-        items = [_nan_to_null(v) for v in value]
+        items = [nan_to_null(v) for v in value]
         return [v for v, _ in items], any(found for _, found in items)
     if isinstance(value, (float, np.floating)) and np.isnan(value):
         return None, True

@@ -10,6 +10,21 @@ An item that spans two groups (a ranking pair of two performers) gets the produc
 (the pigeonhole bootstrap for crossed data, Owen 2007); an item of one group, or a pair within one piece, gets its
 group's count. Items without the group key are their own group.
 
+Where items are grouped by two crossed factors (the synthetic set: a piece is played by several performers, a
+performer plays several pieces), the interval takes the two-way cluster-robust variance of Cameron, Gelbach and
+Miller (2011): V = V(pieces) + V(performers) - V(recordings), each term the variance of a one-way bootstrap (groups
+of that factor; of the recordings, the groups both factors share), all three on the same seed draws. The replicates are
+the first factor's, their spread around their mean scaled to V (never narrowed below the first factor's own): the
+percentile interval keeps that bootstrap's shape and gets the variance both factors carry. (The pigeonhole bootstrap, which multiplies both
+factors' draw counts, counts the items' own variance about three times over: on the committed expertise-3way board
+it gave +-7.9 where V gives +-4.1.) Paired comparisons combine the three variances of the replicate differences
+the same way.
+
+Seeds: a result's seeds are drawn from a stream named by its encoder and head (`seed_stream`): two results of one
+encoder and head (schedules, layers) share their seed draws, since seed s gives both the same initial weights; two
+encoders' seeds are unrelated runs and are drawn independently. Results written before streams (no `seed_stream`
+in their `intervals`) drew one shared stream, and are recomputed that way.
+
 The same replicate draws (from a fixed seed, groups in sorted order) serve every result on the same test items,
 so two results' replicates are paired: their difference per replicate is the paired bootstrap of ``compare``.
 
@@ -19,6 +34,7 @@ form here that equals :mod:`pjbench.scoring.metrics` at unit weights (a test che
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,55 +48,132 @@ BOOTSTRAP_SEED = 0
 METHOD = "two-stage percentile bootstrap: test groups (clusters) and seeds, both with replacement"
 
 
+GroupKey = str | Sequence[str] | None  # one factor, crossed factors (first: the primary), or none
+
+
+def factors_of(key: GroupKey) -> tuple[str, ...]:
+    if key is None:
+        return ()
+    return (key,) if isinstance(key, str) else tuple(key)
+
+
 @dataclass(frozen=True)
 class Clusters:
-    """Which test groups each item belongs to (indices into ``names``)."""
+    """Which test groups each item belongs to (indices into ``names``), and each group's factor."""
 
-    key: str | None  # the group kind resampled ("piece", "performer", ...); None: every recording alone
+    key: str | None  # the group kinds resampled, as shown ("piece", "piece×performer"); None: every recording alone
     names: tuple[str, ...]
     members: tuple[tuple[int, ...], ...]  # per item, its distinct group indices
+    factor_of: tuple[int, ...] = ()  # per name, its factor (0: the first factor, or a recording alone); () all 0
+    cells: Clusters | None = None  # crossed factors: the items grouped by recording (a piece played by a performer)
 
     @property
     def n_groups(self) -> int:
         return len(self.names)
 
+    def groups_per_factor(self) -> list[int]:
+        factors = self.factor_of or (0,) * len(self.names)
+        return [sum(1 for f in factors if f == k) for k in range(max(factors, default=0) + 1)]
 
-def clusters_of(items: Sequence[tuple[Sequence[str], Sequence[dict[str, str]]]], key: str | None) -> Clusters:
-    """From each item's recording ids and their group dicts (as a predictions file stores them)."""
+    @property
+    def crossed(self) -> bool:
+        return len(self.groups_per_factor()) > 1
+
+    def one_way(self, factor: int) -> Clusters:
+        """The items grouped by one factor alone (an item with no group of it is its own group)."""
+        factors = self.factor_of or (0,) * len(self.names)
+        kept = [k for k, f in enumerate(factors) if f == factor]
+        index = {k: i for i, k in enumerate(kept)}
+        names = [self.names[k] for k in kept]
+        members = []
+        for item, own in enumerate(self.members):
+            mine = tuple(index[k] for k in own if k in index)
+            if not mine:
+                names.append(f"item:{item}")
+                mine = (len(names) - 1,)
+            members.append(mine)
+        return Clusters(self.names[kept[0]].split(":", 1)[0] if kept else None, tuple(names), tuple(members))
+
+    def intersection(self) -> Clusters:
+        """The groups both factors share: a recording (one performer's performance of one piece); a ranking pair
+        spans its two recordings."""
+        if self.cells is None:
+            raise ValueError("one factor: no intersection")
+        return self.cells
+
+
+def clusters_of(items: Sequence[tuple[Sequence[str], Sequence[dict[str, str]]]], key: GroupKey) -> Clusters:
+    """From each item's recording ids and their group dicts (as a predictions file stores them). With crossed
+    factors, a recording lacking the first factor is its own group; one lacking a later factor has none of it."""
+    factors = factors_of(key)
     labels = []
     for ids, groups in items:
         own = []
         for rec_id, g in zip(ids, groups):
-            own.append(f"{key}:{g[key]}" if key is not None and key in g else f"recording:{rec_id}")
+            first = factors[0] if factors else None
+            own.append(f"{first}:{g[first]}" if first is not None and first in g else f"recording:{rec_id}")
+            own += [f"{f}:{g[f]}" for f in factors[1:] if f in g]
         labels.append(tuple(dict.fromkeys(own)))
-    names = tuple(sorted({n for own in labels for n in own}))
+    factor_index = {f: k for k, f in enumerate(factors)}
+
+    def factor(name: str) -> int:
+        return factor_index.get(name.split(":", 1)[0], 0)
+
+    # sorted within each factor, the first factor first: one factor gives exactly the one-way order
+    names = tuple(sorted({n for own in labels for n in own}, key=lambda n: (factor(n), n)))
     index = {n: k for k, n in enumerate(names)}
-    return Clusters(key, names, tuple(tuple(index[n] for n in own) for own in labels))
+    shown = "×".join(factors) if factors else None
+    factor_of = tuple(factor(n) for n in names) if len(factors) > 1 else ()
+    cells = clusters_of(items, None) if len(factors) > 1 else None
+    return Clusters(shown, names, tuple(tuple(index[n] for n in own) for own in labels), factor_of, cells)
 
 
-def group_counts(n_groups: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """(resamples, groups): how often each group is drawn per replicate (sums to the number of groups)."""
-    rng = np.random.default_rng([seed, 0])
-    return rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=resamples).astype(np.float64)
+def group_counts(n_groups: int | Sequence[int], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(resamples, groups): how often each group is drawn per replicate; per factor (``n_groups``: the groups of
+    each factor, in the names' order) the draws sum to that factor's number of groups, each factor drawn on its own
+    (the first from the one-way stream, so one factor draws exactly as before)."""
+    sizes = [n_groups] if isinstance(n_groups, int) else list(n_groups)
+    parts = []
+    for k, n in enumerate(sizes):
+        if n == 0:
+            parts.append(np.zeros((resamples, 0)))
+            continue
+        rng = np.random.default_rng([seed, 0] if k == 0 else [seed, 0, k])
+        parts.append(rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(np.float64))
+    return np.concatenate(parts, axis=1) if parts else np.zeros((resamples, 0))
 
 
 def weights_from(counts: np.ndarray, members: Sequence[Sequence[int]]) -> np.ndarray:
-    """(resamples, items) weights: the product of each item's groups' draw counts."""
-    weights = np.ones((len(counts), len(members)))
+    """(resamples, items) weights: the product of each item's groups' draw counts (gathered column-wise: one
+    gather per group position, not one loop per item)."""
+    if not members:
+        return np.ones((len(counts), 0))
+    longest = max(len(own) for own in members)
+    padded = np.full((len(members), longest), counts.shape[1])  # the extra column of ones pads shorter items
     for item, own in enumerate(members):
-        for k in own:
-            weights[:, item] *= counts[:, k]
-    return weights
+        padded[item, : len(own)] = own
+    extended = np.concatenate([counts, np.ones((len(counts), 1))], axis=1)
+    weights = extended[:, padded[:, 0]]
+    for position in range(1, longest):
+        weights = weights * extended[:, padded[:, position]]
+    # row-major, as the metrics' matrix products expect: another memory order sums fractional values in another order
+    return np.ascontiguousarray(weights)
 
 
 def item_weights(clusters: Clusters, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """(resamples, items) integer weights: each replicate draws the groups with replacement."""
-    return weights_from(group_counts(clusters.n_groups, resamples, seed), clusters.members)
+    """(resamples, items) integer weights: each replicate draws the groups of every factor with replacement."""
+    return weights_from(group_counts(clusters.groups_per_factor(), resamples, seed), clusters.members)
 
 
-def seed_draws(n_seeds: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """(resamples, n_seeds) how often each seed is drawn per replicate (sums to n_seeds; all ones for one seed)."""
-    rng = np.random.default_rng([seed, 1])
+def stream_number(stream: str) -> int:
+    """A stable number for a seed stream's name (not Python's hash, which changes between runs)."""
+    return int(hashlib.sha256(stream.encode()).hexdigest()[:12], 16)
+
+
+def seed_draws(n_seeds: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED, stream: str | None = None) -> np.ndarray:
+    """(resamples, n_seeds) how often each seed is drawn per replicate (sums to n_seeds; all ones for one seed);
+    ``stream``: the result's seed stream (its encoder and head), None for the shared stream of older results."""
+    rng = np.random.default_rng([seed, 1] if stream is None else [seed, 1, stream_number(stream)])
     return rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=resamples).astype(np.float64)
 
 
@@ -107,27 +200,29 @@ def weighted_mean(w: np.ndarray, hits: np.ndarray) -> np.ndarray:
     return _ratio(w @ hits.astype(np.float64), w.sum(axis=1))
 
 
+def _onehot(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    return (values[:, None] == classes[None, :]).astype(np.float64)
+
+
 def weighted_acc_within(w: np.ndarray, y: np.ndarray, distance: np.ndarray, n: float) -> np.ndarray:
-    """Per-class-averaged share within ``n`` (Acc_n), over the classes present in each replicate."""
+    """Per-class-averaged share within ``n`` (Acc_n), over the classes present in each replicate. One matrix
+    product per count (the weights are integer counts, so every sum is exact in any order)."""
     within = (distance <= n + 1e-9).astype(np.float64)
-    per_class = []
-    for c in np.unique(y):
-        cols = y == c
-        per_class.append(_ratio(w[:, cols] @ within[cols], w[:, cols].sum(axis=1)))
-    return _nanmean(per_class, len(w))
+    truth = _onehot(y, np.unique(y))
+    per_class = _ratio(w @ (truth * within[:, None]), w @ truth)  # (replicates, classes)
+    return _nanmean(list(per_class.T), len(w))
 
 
 def weighted_macro_f1(w: np.ndarray, y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Macro F1 over the classes present in the truth of each replicate (as metrics.multiclass_metrics)."""
-    scores = []
-    for c in np.unique(y):
-        tp = w[:, (y == c) & (pred == c)].sum(axis=1)
-        fp = w[:, (y != c) & (pred == c)].sum(axis=1)
-        fn = w[:, (y == c) & (pred != c)].sum(axis=1)
-        present = w[:, y == c].sum(axis=1) > 0
-        f1 = _ratio(2 * tp, 2 * tp + fp + fn)
-        scores.append(np.where(present, np.nan_to_num(f1), np.nan))
-    return _nanmean(scores, len(w))
+    classes = np.unique(y)
+    truth, predicted = _onehot(y, classes), _onehot(pred, classes)
+    tp = w @ (truth * predicted)
+    fp = w @ ((1 - truth) * predicted)
+    fn = w @ (truth * (1 - predicted))
+    present = (w @ truth) > 0
+    f1 = np.where(present, np.nan_to_num(_ratio(2 * tp, 2 * tp + fp + fn)), np.nan)
+    return _nanmean(list(f1.T), len(w))
 
 
 def _threshold_counts(w: np.ndarray, truth: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,12 +298,12 @@ def unit_weight_metrics(task: Any, examples: Sequence[Any], probs: np.ndarray) -
 
 
 def seed_average(
-    per_seed_values: Sequence[dict[str, np.ndarray]], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+    per_seed_values: Sequence[dict[str, np.ndarray]], resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED, stream: str | None = None
 ) -> dict[str, np.ndarray]:
     """metric -> (resamples,) replicate values: each replicate's drawn seeds' weighted metrics, averaged. An undrawn
     seed adds nothing; a drawn seed whose metric is undefined on this replicate (a class left out by the draw) makes
     the replicate undefined, and it is dropped from the percentiles."""
-    draws = seed_draws(len(per_seed_values), resamples, seed)
+    draws = seed_draws(len(per_seed_values), resamples, seed, stream)
     total: dict[str, np.ndarray] = {}
     for s, values_of in enumerate(per_seed_values):
         for metric, values in values_of.items():
@@ -217,13 +312,67 @@ def seed_average(
     return {metric: values / len(per_seed_values) for metric, values in total.items()}
 
 
+Parts = dict[str, dict[str, np.ndarray]]  # "all" (one factor) or "first", "second", "items" -> metric -> replicates
+
+
+def replicate_parts(
+    metric_fn: Any,
+    per_seed: Sequence[tuple[Any, np.ndarray]],
+    clusters: Clusters,
+    resamples: int = RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    stream: str | None = None,
+) -> Parts:
+    """The replicates a result's interval is made of: one set for one factor; for two crossed factors, the one-way
+    bootstraps of each and of the items alone (see the module), all on the same seed draws."""
+
+    def one(c: Clusters) -> dict[str, np.ndarray]:
+        w = item_weights(c, resamples, seed)
+        return seed_average([metric_fn(examples, probs, w) for examples, probs in per_seed], resamples, seed, stream)
+
+    if not clusters.crossed:
+        return {"all": one(clusters)}
+    if len(clusters.groups_per_factor()) > 2:
+        raise ValueError("the interval resamples at most two crossed factors")
+    return {"first": one(clusters.one_way(0)), "second": one(clusters.one_way(1)), "items": one(clusters.intersection())}
+
+
+def combine(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """One metric's replicates from its parts: the one factor's; for crossed factors, the first factor's (the
+    second's where the first does not vary) scaled to the two-way cluster-robust variance V(first) + V(second) -
+    V(recordings) ("items": the intersection), never below the first factor's own (the usual floor where the
+    estimate falls short of it)."""
+    if "all" in parts:
+        return parts["all"]
+    var = {k: float(np.nanvar(v)) if np.isfinite(v).sum() > 1 else float("nan") for k, v in parts.items()}
+    if not all(np.isfinite(v) for v in var.values()):
+        return parts["first"]
+    base = "first" if var["first"] > 0 else "second"
+    target = max(var["first"] + var["second"] - var["items"], var["first"])
+    if not var[base] > 0 or not target > 0:
+        return parts[base]
+    scale = np.sqrt(target / var[base])
+    centre = float(np.nanmean(parts[base]))
+    return centre + scale * (parts[base] - centre)
+
+
+def combined(parts: Parts) -> dict[str, np.ndarray]:
+    """metric -> replicates (see `combine`)."""
+    metrics = next(iter(parts.values()))
+    return {m: combine({k: part[m] for k, part in parts.items()}) for m in metrics}
+
+
 def replicates(
-    metric_fn: Any, per_seed: Sequence[tuple[Any, np.ndarray]], clusters: Clusters, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+    metric_fn: Any,
+    per_seed: Sequence[tuple[Any, np.ndarray]],
+    clusters: Clusters,
+    resamples: int = RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    stream: str | None = None,
 ) -> dict[str, np.ndarray]:
     """metric -> (resamples,) seed-averaged replicate values. ``metric_fn(examples, probs, W)`` gives the weighted
     metrics of one seed; ``per_seed`` holds each seed's test examples and probabilities, items in one order."""
-    w = item_weights(clusters, resamples, seed)
-    return seed_average([metric_fn(examples, probs, w) for examples, probs in per_seed], resamples, seed)
+    return combined(replicate_parts(metric_fn, per_seed, clusters, resamples, seed, stream))
 
 
 def replicates_varying_items(
@@ -260,14 +409,22 @@ def interval_scores(per_seed_scores: list[dict[str, float]], boot: dict[str, np.
     return out
 
 
+CROSSED_METHOD = (
+    "two-stage percentile bootstrap over the first factor's groups and seeds, its spread scaled to the two-way "
+    "cluster-robust variance V(first) + V(second) - V(recordings) (Cameron, Gelbach and Miller 2011)"
+)
+
+
 def resampling_record(
-    clusters: Clusters, n_items: int, n_seeds: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED
+    clusters: Clusters, n_items: int, n_seeds: int, resamples: int = RESAMPLES, seed: int = BOOTSTRAP_SEED, stream: str | None = None
 ) -> dict[str, Any]:
-    """What a result records about its intervals."""
+    """What a result records about its intervals (what `rescore` needs to draw the same replicates)."""
     return {
-        "method": METHOD,
+        "method": CROSSED_METHOD if clusters.crossed else METHOD,
+        **({"seed_stream": stream} if stream is not None else {}),
         "group": clusters.key,
         "n_groups": clusters.n_groups,
+        **({"groups_per_factor": clusters.groups_per_factor()} if clusters.factor_of else {}),
         "n_items": n_items,
         "n_seeds": n_seeds,
         "resamples": resamples,
@@ -280,13 +437,20 @@ def task_scores(
     task: Any,
     test_per_seed: Sequence[tuple[Any, np.ndarray]],
     item_groups: Sequence[tuple[Sequence[str], Sequence[dict[str, str]]]],
-    group_key: str | None,
+    group_key: GroupKey,
     per_seed_records: Sequence[dict[str, Any]],
+    stream: str | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """A probe result's scores (mean, two-stage interval, seed-only interval per metric) and the record of how the
     interval was made; ``test_per_seed`` holds each seed's test examples and probabilities in one item order,
-    ``item_groups`` each item's recording ids and group dicts."""
+    ``item_groups`` each item's recording ids and group dicts; ``stream``: its seed stream (`seed_stream_of`)."""
     clusters = clusters_of(item_groups, group_key)
-    boot = replicates(task.weighted_metrics, test_per_seed, clusters)
+    boot = replicates(task.weighted_metrics, test_per_seed, clusters, stream=stream)
     scores = interval_scores([r["test"] for r in per_seed_records], boot)
-    return scores, resampling_record(clusters, len(item_groups), len(test_per_seed))
+    return scores, resampling_record(clusters, len(item_groups), len(test_per_seed), stream=stream)
+
+
+def seed_stream_of(encoder: str, head: str) -> str:
+    """The seed stream of a result: its encoder and head (the seed fixes the same initial weights across schedules
+    and layers of one encoder and head; across encoders, runs are unrelated)."""
+    return f"{encoder}/{head}"

@@ -55,7 +55,13 @@ def load_synthetic(root: Path) -> Dataset:
     if cfg["sample_rate"] != 24000:
         name += f"-{cfg['sample_rate'] // 1000}k"
     return Dataset(
-        name=name, recordings=recordings, tasks=SYNTHETIC_TASKS, root=root, pair_group="piece", resample_group="piece", info=info
+        name=name,
+        recordings=recordings,
+        tasks=SYNTHETIC_TASKS,
+        root=root,
+        pair_group="piece",
+        resample_group=("piece", "performer"),
+        info=info,
     )
 
 
