@@ -89,7 +89,6 @@ def test_a_constant_recording_is_skipped_as_silent(tmp_path):
 def test_a_stray_json_file_is_left_out_of_the_board_with_a_warning(tmp_path):
     """Notes or a config left in a results folder: the board is built without them (was: no board at all); a file
     that looks like a result but cannot be read is still an error."""
-    import shutil
     from pathlib import Path
 
     results = tmp_path / "results"
@@ -127,22 +126,17 @@ def test_probe_with_an_unknown_encoder_says_so_instead_of_suggesting_an_extract_
 REFERENCE = Path(__file__).resolve().parents[1] / "results"
 
 
-def _project(tiny, folder: Path, label_of) -> Path:
-    """The tiny set's audio in ``folder`` with a manifest whose labels are ``label_of(recording)``."""
-    (folder / "audio").mkdir(parents=True)
-    rows = ["id,path,split,label"]
-    for r in tiny.recordings:
-        shutil.copy2(r.path, folder / "audio" / r.path.name)
-        rows.append(f"{r.id},audio/{r.path.name},{r.split},{label_of(r)}")
-    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
-    return folder / "manifest.csv"
-
-
 LEVEL = ("beginner", "advanced", "virtuoso")
 
 
 def _level(r) -> str:
     return LEVEL[int(r.labels["expertise"])]
+
+
+def _project(tiny, folder: Path, label_of) -> Path:
+    from tests.test_reliability import _project as project  # the tiny set's audio copied, a manifest beside it
+
+    return project(tiny, folder, label_of)
 
 
 def _probe(manifest: Path, tmp_path: Path):

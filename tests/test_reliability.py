@@ -35,13 +35,15 @@ runner = CliRunner()
 LEVELS = ("beginner", "advanced", "virtuoso")
 
 
-def _project(tiny, folder: Path) -> Path:
-    """A user's project: the tiny set's audio copied into ``folder``, a manifest.csv beside it."""
+def _project(tiny, folder: Path, label_of=None) -> Path:
+    """A user's project: the tiny set's audio copied into ``folder``, a manifest.csv beside it; labels are the
+    expertise levels, or ``label_of(recording)``."""
     (folder / "audio").mkdir(parents=True)
     rows = ["id,path,split,label"]
     for r in tiny.recordings:
         shutil.copy2(r.path, folder / "audio" / r.path.name)
-        rows.append(f"{r.id},audio/{r.path.name},{r.split},{LEVELS[int(r.labels['expertise'])]}")
+        label = label_of(r) if label_of else LEVELS[int(r.labels["expertise"])]
+        rows.append(f"{r.id},audio/{r.path.name},{r.split},{label}")
     (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
     return folder / "manifest.csv"
 
