@@ -449,7 +449,9 @@ def rerun(
     # results written before schedules had names: name theirs, so the rerun lands beside its own kind
     # (their batch size is recorded resolved, the task's, so it does not tell a custom one)
     unnamed = {k: v for k, v in config["train"].items() if k != "batch_size"}
-    train = _dataclass_from(TrainConfig, {**config["train"], "schedule": config["train"].get("schedule") or infer_schedule(unnamed)})
+    # results written before each seed drew its own data order trained every seed in order_seed's order
+    recorded_train = {"data_order": "shared", **config["train"]}
+    train = _dataclass_from(TrainConfig, {**recorded_train, "schedule": config["train"].get("schedule") or infer_schedule(unnamed)})
     if runner == "transfer":
         from .experiments.icpc_transfer import TransferConfig, run_transfer
 

@@ -228,6 +228,19 @@ def test_probe_standardize_rerun_and_config_file(tiny, tiny_mel_cache, pjbench_h
     tampered.write_text(json.dumps(data))
     differs = runner.invoke(app, ["rerun", str(tampered), "--results-dir", str(tmp_path / "again")])
     assert differs.exit_code == 1 and "seed 0 acc0" in differs.output
+    # a result written before each seed drew its own data order (no data_order recorded) reruns with the shared order
+    shared = tmp_path / "shared.json"
+    data = json.loads(path.read_text())
+    data["config"]["train"]["data_order"] = "shared"
+    shared.write_text(json.dumps(data))
+    r = runner.invoke(app, ["rerun", str(shared), "--results-dir", str(tmp_path / "shared")])
+    assert r.exit_code == 1, r.output  # other orders, other numbers
+    (written,) = (tmp_path / "shared" / tiny.name / "mel").glob("expertise-3way.published-custom-*.json")
+    older = json.loads(written.read_text())
+    assert older["config"]["train"].pop("data_order") == "shared"
+    written.write_text(json.dumps(older))
+    r = runner.invoke(app, ["rerun", str(written), "--results-dir", str(tmp_path / "older")])
+    assert r.exit_code == 0 and "identical" in r.output, r.output
 
 
 def test_usage_errors_say_what_to_do(tiny, tiny_mel_cache, tmp_path):

@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 import torch
 
 from pjbench.extraction.cache import CacheReader
 from pjbench.probing.config import TrainConfig
+from pjbench.probing.fit import Member, fit_members
 from pjbench.probing.feeders import PooledFeeder, SegmentFeeder
 from pjbench.probing.probe import split_examples
 from pjbench.probing.train import train_seeds
@@ -98,25 +100,27 @@ def test_several_caches_of_one_encoder_are_named_with_what_they_hold(tmp_path, c
     assert "mel-log.h5 (mel (log), pool none, layer last)" in caplog.text and "--cache" in caplog.text
 
 
-def _alone_and_together(task_name: str, feeder_of, tiny, cache) -> tuple[list, list]:
+def _alone_and_together(task_name: str, feeder_of, tiny, cache, data_order: str = "seed") -> tuple[list, list]:
     reader = CacheReader(cache)
     task = TASKS[task_name]
     splits, _ = split_examples(task, tiny, set(reader.ids()))
     feeder = feeder_of(reader, splits)
-    cfg = TrainConfig("published", lr=1e-3, max_epochs=3, patience=1, standardize=True)
+    cfg = TrainConfig("published", lr=1e-3, max_epochs=3, patience=1, standardize=True, data_order=data_order)
     together = [o for _, o in train_seeds(task, feeder, splits, cfg, seeds=[0, 1, 2], progress=False)]
     alone = [train_seeds(task, feeder, splits, cfg, seeds=[s], progress=False)[0][1] for s in (2, 0)]
     reader.close()
     return together, alone
 
 
-def test_a_seed_trained_beside_others_gives_exactly_what_it_gives_alone(tiny, tiny_mel_cache):
-    """The seeds share one batch stream, but each keeps its weights, optimizer and dropout stream: seed 2 of a run of
-    seeds 0-2 is bit for bit seed 2 run alone (published head: dropout and BatchNorm in play)."""
+@pytest.mark.parametrize("data_order", ["seed", "shared"])
+def test_a_seed_trained_beside_others_gives_exactly_what_it_gives_alone(tiny, tiny_mel_cache, data_order):
+    """The seeds take one optimisation step together (sharing their batches under the "shared" data order), but each
+    keeps its weights, optimizer, dropout stream and (by default) data order: seed 2 of a run of seeds 0-2 is bit for
+    bit seed 2 run alone (published head: dropout and BatchNorm in play)."""
     from pjbench.probing.feeders import segment_feeder
 
     cfg = TrainConfig("published", standardize=True)
-    together, alone = _alone_and_together("difficulty-3way", lambda r, s: segment_feeder(cfg, r, s), tiny, tiny_mel_cache)
+    together, alone = _alone_and_together("difficulty-3way", lambda r, s: segment_feeder(cfg, r, s), tiny, tiny_mel_cache, data_order)
     for solo in alone:
         mate = next(o for o in together if o.seed == solo.seed)
         assert np.array_equal(mate.probabilities["test"], solo.probabilities["test"])
@@ -134,3 +138,37 @@ def test_a_linear_probe_seed_beside_others_gives_exactly_what_it_gives_alone(tin
         mate = next(o for o in together if o.seed == solo.seed)
         assert np.array_equal(mate.probabilities["test"], solo.probabilities["test"])
         assert mate.curve == solo.curve
+
+
+def _visits(order_seeds: list[int]) -> list[list[tuple[int, ...]]]:
+    """The batches each member trained on, over 3 epochs of 6 items in batches of 2."""
+    seen: list[list[tuple[int, ...]]] = [[] for _ in order_seeds]
+    members = []
+    for k in range(len(order_seeds)):
+        model = torch.nn.Linear(1, 1)
+
+        def batch_loss(batch, k=k, model=model):
+            seen[k].append(tuple(batch))
+            return model(torch.tensor([[float(i)] for i in batch])).pow(2).mean()
+
+        members.append(Member(model, torch.optim.SGD(model.parameters(), lr=0.01), batch_loss, None, f"seed {k}"))
+
+    def batches(order, rng):
+        for start in range(0, len(order), 2):
+            yield order[start : start + 2], len(order[start : start + 2])
+
+    fit_members(members, list(range(6)), batches, 3, order_seeds, progress=False)
+    return seen
+
+
+def test_each_seed_visits_the_training_data_in_its_own_order():
+    """A seed fixes its data order too: members with different order seeds see different batches, members with the
+    same one the same, and a member's batches do not depend on who trains beside it."""
+    together = _visits([0, 1, 0])
+    assert together[0] == together[2] and together[0] != together[1]
+    assert _visits([1]) == [together[1]]
+    assert sorted(i for batch in together[1][:3] for i in batch) == list(range(6))  # an epoch visits every item once
+    assert TrainConfig("linear").order_seeds([0, 1, 2]) == [0, 1, 2]
+    assert TrainConfig("linear", data_order="shared", order_seed=7).order_seeds([0, 1, 2]) == [7, 7, 7]
+    with pytest.raises(ValueError, match="data_order 'random'"):
+        TrainConfig("linear", data_order="random")

@@ -23,7 +23,18 @@ class TrainConfig:
     pos_weight_scale: float = 1.4  # multi-label: pos_weight = scale * (N - pos) / pos, as the paper
     device: str = "cpu"
     schedule: str = ""  # the named schedule these settings are, or custom-<hash>; "" lets the settings name it
-    order_seed: int = 0  # the training examples' order each epoch (the same for every seed: the seeds share batches)
+    # the training examples' order each epoch: "seed" draws it from each seed (a seed fixes initial weights, dropout
+    # and data order); "shared" draws it from order_seed for every seed (results written before 2026-12-04 trained so)
+    data_order: str = "seed"
+    order_seed: int = 0  # the order of every seed under data_order "shared"
+
+    def __post_init__(self) -> None:
+        if self.data_order not in ("seed", "shared"):
+            raise ValueError(f"data_order {self.data_order!r}: choose seed or shared")
+
+    def order_seeds(self, seeds: list[int]) -> list[int]:
+        """The order seed of each training seed."""
+        return list(seeds) if self.data_order == "seed" else [self.order_seed] * len(seeds)
 
     def lr_for(self, task: Task) -> float:
         return self.lr if self.lr is not None else task.lr

@@ -1,15 +1,16 @@
 """The one training loop: probes, the ICPC fitting and PISA all train through :func:`fit` (one model) or
 :func:`fit_members` (several models side by side on one batch stream).
 
-Each epoch visits the training items in a random order drawn from ``order_seed``; with a ``validate`` callback the
+Each epoch visits the training items in a random order drawn from the member's order seed; with a ``validate`` callback the
 epoch whose validation score is highest is kept (early stopping after ``patience`` epochs without a better one) and
 its weights are loaded back into the model. Without one, every epoch runs and the last weights stay (the ICPC
 protocol's fixed "fitting" epochs). The test split never enters here.
 
-Side by side, the members share the order and every batch (read and prepared once for all of them); each member has
-its own weights, optimizer and torch random stream (dropout), swapped in around its own step, and stops on its own
-validation. So a member's numbers are exactly those of the same member trained alone with the same order seed: only
-the cost is shared (tests/test_train.py).
+Side by side, members with the same order seed share the order and every batch (read and prepared once for them);
+members with different order seeds each draw their own order and batches. Each member has its own weights, optimizer
+and torch random stream (dropout), swapped in around its own step, and stops on its own validation. So a member's
+numbers are exactly those of the same member trained alone with the same order seed: only the cost is shared
+(tests/test_train.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -109,20 +110,26 @@ def fit_members(
     items: list[Item],
     batches: Callable[[list[Item], np.random.Generator], Iterable[tuple[Batch, int]]],
     epochs: int,
-    order_seed: int,
+    order_seeds: int | Sequence[int],
     patience: int | None = None,
     desc: str = "fit",
     progress: bool = True,
     validate: Callable[[list[Member]], list[tuple[float, dict[str, float]]]] | None = None,
-    step: Callable[[list[Member], Batch], list[float]] | None = None,
+    step: Callable[[list[Member], list[Batch]], list[float]] | None = None,
 ) -> list[FitOutcome]:
-    """Train every member on ``items``, side by side. ``batches(order, rng)`` yields (batch, number of items in it)
-    for the items in ``order`` (``rng`` for augmentation, shared by the members); a member whose patience runs out
-    stops taking steps while the others go on. ``validate(members)``, if given, scores the members still training
-    together (one pass over the validation inputs for all) instead of each member's own ``validate``;
-    ``step(members, batch)``, if given, takes the optimisation step of all of them on a batch and returns their
+    """Train every member on ``items``, side by side. ``order_seeds``: one per member (or one for all): the seed of
+    the random generator that draws the member's order each epoch; ``batches(order, rng)`` yields (batch, number of
+    items in it) for the items in ``order`` (``rng``, the same generator, for augmentation); members with the same
+    order seed share their batches. A member whose patience runs out stops taking steps while the others go on.
+    ``validate(members)``, if given, scores the members still training together (one pass over the validation
+    inputs for all) instead of each member's own ``validate``; ``step(members, batches)``, if given, takes the
+    optimisation step of all of them, each on its own batch (the same object where they share it), and returns their
     losses (see :func:`step_together`) instead of a step per member."""
-    rng = np.random.default_rng(order_seed)
+    seeds = [order_seeds] * len(members) if isinstance(order_seeds, int) else list(order_seeds)
+    if len(seeds) != len(members):
+        raise ValueError(f"{len(seeds)} order seeds for {len(members)} members")
+    rngs = {seed: np.random.default_rng(seed) for seed in dict.fromkeys(seeds)}
+    seed_of = {id(m): seed for m, seed in zip(members, seeds)}
     start = time.perf_counter()
     bar = progress_bar(range(epochs), desc=desc, unit="epoch", enabled=progress)
     for epoch in bar:
@@ -131,17 +138,21 @@ def fit_members(
             break
         for m in active:
             m.model.train()
-        order = [items[i] for i in rng.permutation(len(items))]
+        drawing = list(dict.fromkeys(seed_of[id(m)] for m in active))  # the order seeds still in use, first come first
+        streams = [batches([items[i] for i in rngs[seed].permutation(len(items))], rngs[seed]) for seed in drawing]
+        slot = [drawing.index(seed_of[id(m)]) for m in active]
         totals, count = [0.0] * len(active), 0
-        for batch, n in batches(order, rng):
+        for drawn in zip(*streams):  # every order has the same items, so the same number of batches
+            n = drawn[0][1]
+            own = [drawn[k][0] for k in slot]
             if step is not None:
                 began = time.perf_counter()
-                losses = step(active, batch)
+                losses = step(active, own)
                 for m in active:
                     m.seconds += (time.perf_counter() - began) / len(active)
             else:
                 losses = []
-                for m in active:
+                for m, batch in zip(active, own):
                     began = time.perf_counter()
                     losses.append(m.step(batch))
                     m.seconds += time.perf_counter() - began

@@ -2,9 +2,10 @@
 one loop, :mod:`pjbench.probing.fit`); the test split is evaluated once, with the chosen checkpoint. What depends
 on the task (targets, loss, probabilities, metrics) comes from its kind.
 
-The seeds of one run train side by side on one stream of batches (each batch read and prepared once): the order of
-the training examples comes from ``TrainConfig.order_seed`` and is the same for every seed, and a seed fixes its
-probe's initial weights and its dropout. A seed's numbers are the same whether it trains alone or beside others."""
+The seeds of one run train side by side, one optimisation step for all of them: a seed fixes its probe's initial
+weights, its dropout and the order in which it visits the training examples (``TrainConfig.data_order`` "seed"; under
+"shared", the setting of results written before 2026-12-04, every seed visits them in ``order_seed``'s order and the
+seeds share each batch). A seed's numbers are the same whether it trains alone or beside others."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example
 
 
 def _batches(task: Task, feeder: Feeder, cfg: TrainConfig):
-    """The training batches: inputs and targets, made once for every member that trains on them."""
+    """The training batches: inputs and targets, made once for every member that trains on them (the members with
+    the same order)."""
     device = torch.device(cfg.device)
     batch_size = cfg.batch_size_for(task)
 
@@ -161,15 +163,21 @@ def _shares_first_conv(model: nn.Module) -> bool:
 
 
 def _joint_step(task: Task, train: list[Example], cfg: TrainConfig):
-    """All the seeds' step on a batch at once: each probe's loss under its own random stream (the published head's
-    first convolutions in one call, :func:`_forwards`), then one backward pass and one optimizer step for all
-    (:func:`step_together`)."""
+    """All the seeds' step at once, each on its own batch: each probe's loss under its own random stream (where the
+    seeds share one batch, the published head's first convolutions in one call, :func:`_forwards`), then one backward
+    pass and one optimizer step for all (:func:`step_together`)."""
     loss_fn = task.loss(train, cfg.pos_weight_scale, torch.device(cfg.device))
 
-    def step(active: list[Member], batch) -> list[float]:
-        inputs, targets = batch
+    def step(active: list[Member], batches: list) -> list[float]:
+        if all(batch is batches[0] for batch in batches):
+            inputs, targets = batches[0]
+            forwards = _forwards([m.model for m in active], inputs)
+            targets_of = [targets] * len(active)
+        else:
+            forwards = [partial(m.model, *batch[0]) for m, batch in zip(active, batches)]
+            targets_of = [batch[1] for batch in batches]
         losses = []
-        for m, forward in zip(active, _forwards([m.model for m in active], inputs)):
+        for m, forward, targets in zip(active, forwards, targets_of):
             with m.own_random_stream():
                 losses.append(loss_fn(forward(), targets))
         return step_together(active, losses)
@@ -215,7 +223,7 @@ def train_seeds(
         splits["train"],
         _batches(task, feeder, cfg),
         cfg.max_epochs,
-        cfg.order_seed,
+        cfg.order_seeds(seeds),
         cfg.patience,
         desc,
         progress,
