@@ -4,8 +4,8 @@ import torch
 
 from pjbench.extraction.cache import CacheReader
 from pjbench.probing.config import TrainConfig
-from pjbench.probing.fit import Member, fit_members
 from pjbench.probing.feeders import PooledFeeder, SegmentFeeder
+from pjbench.probing.fit import Member, fit_members
 from pjbench.probing.probe import split_examples
 from pjbench.probing.train import train_seeds
 from pjbench.tasks import TASKS
