@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -135,6 +136,11 @@ def test_layers_each_writes_a_result_per_layer_and_a_curve_per_task(tiny_mert, t
         recorded = result.scores[result.primary_metric]["mean"]
         assert float(row["mean"]) == recorded
     assert abs(sum(float(row["mix_weight"]) for row in rows[:3]) - 1) < 1e-6
+    # the chosen layer is the one with the best validation score, whatever the test scores say
+    val = [float(row["val_mean"]) for row in rows[:3]]
+    assert [row["chosen"] for row in rows] == [str(k == int(np.argmax(val))) for k in range(3)] + ["False"]
+    first = TaskResult.load(per_layer[0])
+    assert val[0] == np.mean([s["val"][first.primary_metric] for s in first.per_seed])
     assert curve.with_suffix(".png").stat().st_size > 10_000
     # each layer alone is a probe of its own: layer 1 alone differs from layer 0 alone
     assert TaskResult.load(per_layer[0]).per_seed != TaskResult.load(per_layer[1]).per_seed

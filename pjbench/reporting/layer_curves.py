@@ -1,5 +1,7 @@
 """Layer-wise probing curves: a task's score, with its 95% interval, against the stored layer probed alone, beside
-the learned layer mix (its score, and the weight it gave each layer).
+the learned layer mix (its score, and the weight it gave each layer). The layer a researcher would pick is the one
+with the best *validation* score (``chosen``); its test score is then an honest estimate, where the best test score
+of several layers is a maximum over noisy numbers (selection on test).
 
 Written by ``pjbench probe --layers each`` per task and head, next to the per-layer results:
 ``<dataset>/<encoder>/layers/<task>.<head>-<schedule>.layer-curve.csv`` and ``.png``.
@@ -32,6 +34,8 @@ FIELDS = (
     "ci_low",
     "ci_high",
     "n_seeds",
+    "val_mean",
+    "chosen",
     "chance",
     "mix_weight",
     "mix_weight_sd",
@@ -48,10 +52,12 @@ def mix_weights(mix: TaskResult | None) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def curve_rows(per_layer: list[TaskResult], mix: TaskResult | None) -> list[dict[str, object]]:
-    """One row per layer probed alone, then one for the mix (layer "mix"), on the primary metric."""
+    """One row per layer probed alone, then one for the mix (layer "mix"), on the primary metric; ``chosen`` marks
+    the single layer with the best validation score (mean over seeds; the first on a tie)."""
     first = per_layer[0]
     metric = first.primary_metric
     weights = mix_weights(mix)
+    chosen = chosen_layer(per_layer)
     rows: list[dict[str, object]] = []
     for result in [*sorted(per_layer, key=lambda r: r.layer or 0), *([mix] if mix else [])]:
         score = result.scores[metric]
@@ -71,12 +77,27 @@ def curve_rows(per_layer: list[TaskResult], mix: TaskResult | None) -> list[dict
                 "ci_low": low,
                 "ci_high": high,
                 "n_seeds": len(result.per_seed),
+                "val_mean": validation_mean(result),
+                "chosen": k is not None and k == chosen,
                 "chance": "" if chance is None else chance,
                 "mix_weight": "" if weights is None or k is None or k >= len(weights[0]) else float(weights[0][k]),
                 "mix_weight_sd": "" if weights is None or k is None or k >= len(weights[1]) else float(weights[1][k]),
             }
         )
     return rows
+
+
+def validation_mean(result: TaskResult) -> float:
+    """The primary metric on the validation split, mean over seeds (NaN where a seed did not record it)."""
+    values = [s.get("val", {}).get(result.primary_metric, math.nan) for s in result.per_seed]
+    return float(np.mean(values)) if values else math.nan
+
+
+def chosen_layer(per_layer: list[TaskResult]) -> int | None:
+    """The layer with the best validation score (the first on a tie); None when no layer recorded one."""
+    scored = [(validation_mean(r), -(r.layer or 0), r.layer or 0) for r in per_layer]
+    scored = [x for x in scored if math.isfinite(x[0])]
+    return max(scored)[2] if scored else None
 
 
 def curve_path(per_layer: TaskResult, results_dir: Path, suffix: str) -> Path:
@@ -112,6 +133,9 @@ def _plot(rows: list[dict[str, object]], weights: tuple[np.ndarray, np.ndarray] 
     low = np.array([float(str(r["ci_low"])) for r in layers]) * scale
     high = np.array([float(str(r["ci_high"])) for r in layers]) * scale
     ax.errorbar(x, mean, yerr=[mean - low, high - mean], marker="o", capsize=3, color="tab:blue", label="one layer alone (95% interval)")
+    chosen = [(xi, mi) for xi, mi, r in zip(x, mean, layers) if r["chosen"]]
+    if chosen:
+        ax.plot(*zip(*chosen), marker="*", markersize=14, color="tab:green", ls="none", label="chosen on validation")
     if mix is not None:
         m, lo, hi = (float(str(mix[k])) * scale for k in ("mean", "ci_low", "ci_high"))
         ax.axhline(m, color="tab:orange", label="learned layer mix")
