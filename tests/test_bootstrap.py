@@ -46,6 +46,9 @@ def test_weighted_metrics_equal_the_plain_ones_at_unit_and_repeated_weights(name
     for metric, values in weighted.items():
         assert values[0] == pytest.approx(plain[metric], abs=1e-9), metric
         assert values[1] == pytest.approx(on_repeats[metric], abs=1e-9), metric
+    for metric in weighted:  # asked for one metric, the same numbers, and only that metric
+        alone = task.weighted_metrics(examples, probs, weights, only=[metric])
+        assert list(alone) == [metric] and np.array_equal(alone[metric], weighted[metric]), metric
 
 
 def test_groups_are_drawn_as_wholes_and_pairs_weigh_by_both_groups() -> None:

@@ -106,6 +106,33 @@ def test_board_marks_the_best_row_and_not_the_noise(two_results):
     assert "★ the best row of its column" in board
 
 
+def test_a_comparison_is_stored_by_its_predictions_and_read_back(two_results, tmp_path, monkeypatch):
+    """The board's pairwise comparisons are stored by the predictions' content: a second build reads them (no
+    bootstrap at all) and gives the same verdict; a damaged entry is recomputed; other predictions are another key."""
+    from pjbench.scoring import bootstrap
+
+    _, good, rand = two_results
+    a, b = compare.load_scored(good), compare.load_scored(rand)
+    store = tmp_path / "compared"
+    first = compare.paired(a, b, ["acc0"], store=store)[0]
+    (entry,) = store.glob("*.json")
+
+    def no_bootstrap(*args, **kwargs):
+        raise AssertionError("recomputed although stored")
+
+    with monkeypatch.context() as m:
+        m.setattr(bootstrap, "replicate_parts", no_bootstrap)
+        again = compare.paired(a, b, ["acc0"], store=store)[0]
+    assert again == first
+    entry.write_text("{not json")
+    assert compare.paired(a, b, ["acc0"], store=store)[0] == first  # recomputed, and stored again
+    assert len(list(store.glob("*.json"))) == 1
+    other = compare.load_scored(good)
+    other.predictions_sha = "0" * 64  # other predictions under the same name
+    compare.paired(other, b, ["acc0"], store=store)
+    assert len(list(store.glob("*.json"))) == 2
+
+
 def test_holm_adjusts_in_step_down_order():
     assert compare.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert compare.holm([0.5]) == [0.5]

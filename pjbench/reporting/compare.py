@@ -12,16 +12,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..hashing import config_hash, file_sha256
+from ..paths import cache_dir
 from ..results import predictions
 from ..results.record import TaskResult, nan_to_null
 from ..scoring import bootstrap
 from ..tasks import Example, Task
+from . import keyed_store
 from .rescore import task_of
 
 LEVEL = 0.95
@@ -38,6 +41,7 @@ class Scored:
     examples: list[Example]  # sorted by their recording ids: every result on the same items has the same order
     per_seed: list[np.ndarray]  # each seed's probabilities, rows in ``examples`` order
     groups: list[list[dict[str, str]]]
+    predictions_sha: str = ""  # the predictions file's own sha256 (what a stored comparison is keyed by)
 
     @property
     def label(self) -> str:
@@ -74,10 +78,11 @@ def load_scored(path: Path, split: str = "test") -> Scored:
         if set(position) != set(group_of):
             raise ValueError(f"{path}: seed {s} has other {split} items than seed {seeds[0]}")
         per_seed.append(probs[[position[e.ids] for e in examples]])
-    return Scored(Path(path), result, task, split, examples, per_seed, [group_of[e.ids] for e in examples])
+    sha = file_sha256(Path(path).with_name(result.predictions["file"]))
+    return Scored(Path(path), result, task, split, examples, per_seed, [group_of[e.ids] for e in examples], sha)
 
 
-Memo = dict[tuple[str, str, int, int], bootstrap.Parts]
+Memo = dict[tuple[str, str, int, int, tuple[str, ...]], bootstrap.Parts]
 
 
 def boot_values(
@@ -86,14 +91,15 @@ def boot_values(
     resamples: int = bootstrap.RESAMPLES,
     memo: Memo | None = None,
     seed: int = bootstrap.BOOTSTRAP_SEED,
+    metrics: Sequence[str] | None = None,
 ) -> bootstrap.Parts:
-    """The result's replicate parts (memoised per file, split, resamples and seed: a board compares one row with
-    many), drawn from its own seed stream."""
-    key = (str(scored.path), scored.split, resamples, seed)
+    """The result's replicate parts of ``metrics`` (default: every metric with a weighted form), memoised per file,
+    split, resamples, seed and metrics (a board compares one row with many), drawn from its own seed stream."""
+    key = (str(scored.path), scored.split, resamples, seed, tuple(metrics or ()))
     if memo is not None and key in memo:
         return memo[key]
     values = bootstrap.replicate_parts(
-        scored.task.weighted_metrics,
+        partial(scored.task.weighted_metrics, only=metrics),
         [(scored.examples, p) for p in scored.per_seed],
         clusters,
         resamples,
@@ -163,6 +169,29 @@ class Comparison:
         return "A better" if self.difference > 0 else "B better"
 
 
+COMPARE_VERSION = 1  # bump when the comparison's arithmetic changes: stored comparisons are then recomputed
+
+
+def _stored_key(a: Scored, b: Scored, metric: str, resamples: int, seed: int) -> str:
+    """What a paired comparison's numbers depend on: both predictions files (by content), the split, the seeds and
+    their streams, the grouping, the metric, the resamples and the bootstrap's seed."""
+
+    def side(s: Scored) -> dict[str, Any]:
+        seeds = [r["seed"] for r in s.result.per_seed]
+        return {
+            "predictions": s.predictions_sha,
+            "seeds": seeds,
+            "stream": s.result.intervals.get("seed_stream"),
+            "task": s.result.config.get("task"),
+        }
+
+    return config_hash(
+        {"v": COMPARE_VERSION, "a": side(a), "b": side(b), "split": a.split, "group": group_key(a), "metric": metric}
+        | {"resamples": resamples, "seed": seed},
+        length=24,
+    )
+
+
 def paired(
     a: Scored,
     b: Scored,
@@ -170,44 +199,66 @@ def paired(
     resamples: int = bootstrap.RESAMPLES,
     memo: Memo | None = None,
     seed: int = bootstrap.BOOTSTRAP_SEED,
+    store: Path | None = None,
 ) -> list[Comparison]:
     """The paired bootstrap comparison of A and B on each metric: the same test groups drawn for both; each result's
     seeds from its own stream (shared only by results of one encoder and head); crossed factors combined as in
-    `bootstrap.combine`, on the differences."""
+    `bootstrap.combine`, on the differences. Each comparison is stored under ``store`` (default
+    ``$PJBENCH_HOME/cache/compared``) by what it depends on (`_stored_key`), so a board rebuilt after one new row
+    recomputes only that row's comparisons."""
     check_comparable(a, b)
-    clusters = bootstrap.clusters_of([(ex.ids, g) for ex, g in zip(a.examples, a.groups)], group_key(a))
-    boot_a, boot_b = boot_values(a, clusters, resamples, memo, seed), boot_values(b, clusters, resamples, memo, seed)
+    folder = store or cache_dir() / "compared"
+    storable = bool(a.predictions_sha and b.predictions_sha)  # results made in memory are not stored
     means_a, means_b = a.means, b.means
-    out = []
-    for metric in metrics:
-        if any(metric not in part for part in (*boot_a.values(), *boot_b.values())):
-            known = ", ".join(sorted(next(iter(boot_a.values()))))
-            raise ValueError(f"metric {metric!r} is not one the interval is computed for; choose from {known}")
-        diff = bootstrap.combine({k: boot_a[k][metric] - boot_b[k][metric] for k in boot_a})
-        diff = diff[np.isfinite(diff)]
-        low, high = bootstrap.percentile_interval(diff, LEVEL)
-        p = 1.0 if diff.size == 0 else min(1.0, 2 * min(float(np.mean(diff <= 0)), float(np.mean(diff >= 0))))
-        out.append(
-            Comparison(
-                a.result.dataset,
-                a.result.task,
-                a.split,
-                metric,
-                a.label,
-                b.label,
-                means_a[metric],
-                means_b[metric],
-                low,
-                high,
-                p,
-                len(a.examples),
-                clusters.n_groups,
-                clusters.key,
-                resamples,
-                p_mc_error=float(np.sqrt(p * (1 - p) / max(diff.size, 1))),
-            )
+    found: dict[str, dict[str, Any]] = {}
+    for metric in metrics if storable else ():
+        data = keyed_store.read(folder, _stored_key(a, b, metric, resamples, seed))
+        if data is not None and set(data) >= {"low", "high", "p", "p_mc_error", "n_groups", "group"}:
+            found[metric] = data
+    todo = [m for m in metrics if m not in found]
+    if todo:
+        clusters = bootstrap.clusters_of([(ex.ids, g) for ex, g in zip(a.examples, a.groups)], group_key(a))
+        boot_a = boot_values(a, clusters, resamples, memo, seed, todo)
+        boot_b = boot_values(b, clusters, resamples, memo, seed, todo)
+        for metric in todo:
+            if any(metric not in part for part in (*boot_a.values(), *boot_b.values())):
+                known = ", ".join(sorted(bootstrap.unit_weight_metrics(a.task, a.examples, a.per_seed[0])))
+                raise ValueError(f"metric {metric!r} is not one the interval is computed for; choose from {known}")
+            diff = bootstrap.combine({k: boot_a[k][metric] - boot_b[k][metric] for k in boot_a})
+            diff = diff[np.isfinite(diff)]
+            low, high = bootstrap.percentile_interval(diff, LEVEL)
+            p = 1.0 if diff.size == 0 else min(1.0, 2 * min(float(np.mean(diff <= 0)), float(np.mean(diff >= 0))))
+            found[metric] = {
+                "low": low,
+                "high": high,
+                "p": p,
+                "p_mc_error": float(np.sqrt(p * (1 - p) / max(diff.size, 1))),
+                "n_groups": clusters.n_groups,
+                "group": clusters.key,
+            }
+            if storable:
+                keyed_store.write(folder, _stored_key(a, b, metric, resamples, seed), {**found[metric], "a": str(a.path), "b": str(b.path)})
+    return [
+        Comparison(
+            a.result.dataset,
+            a.result.task,
+            a.split,
+            metric,
+            a.label,
+            b.label,
+            means_a[metric],
+            means_b[metric],
+            found[metric]["low"],
+            found[metric]["high"],
+            found[metric]["p"],
+            len(a.examples),
+            found[metric]["n_groups"],
+            found[metric]["group"],
+            resamples,
+            p_mc_error=found[metric]["p_mc_error"],
         )
-    return out
+        for metric in metrics
+    ]
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

@@ -10,7 +10,6 @@ once, not at every build.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from ..hashing import config_hash, file_sha256
 from ..paths import cache_dir
 from ..progress import progress_bar
 from ..results.record import TaskResult
+from . import keyed_store
 from .rescore import differences, rescore
 
 log = logging.getLogger(__name__)
@@ -60,21 +60,12 @@ def verify(result: TaskResult, store: Path | None = None) -> Verdict:
     if actual != result.predictions.get("sha256"):
         return Verdict(REFUSED, f"{predictions_file.name} is not the predictions file it was written with (sha256 differs)")
     folder = store or cache_dir() / "verified"
-    cached = folder / f"{_key(result, actual)}.json"
-    if cached.is_file():
-        try:
-            data = json.loads(cached.read_text())
-            return Verdict(data["status"], data.get("why", ""))
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged entry: recompute
+    key = _key(result, actual)
+    data = keyed_store.read(folder, key)
+    if data is not None and "status" in data:
+        return Verdict(data["status"], data.get("why", ""))
     verdict = _recompute(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"status": verdict.status, "why": verdict.why, "file": str(path)}))
-        tmp.replace(cached)
-    except OSError as err:
-        log.debug("verdict not cached (%s)", err)
+    keyed_store.write(folder, key, {"status": verdict.status, "why": verdict.why, "file": str(path)})
     return verdict
 
 

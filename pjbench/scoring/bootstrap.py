@@ -35,7 +35,7 @@ form here that equals :mod:`pjbench.scoring.metrics` at unit weights (a test che
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,19 +259,28 @@ def weighted_roc_auc(w: np.ndarray, truth: np.ndarray, score: np.ndarray) -> np.
     return _roc_auc(*_threshold_counts(w, truth, score))
 
 
-def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
-    ap, auc = [], []
-    for k in range(y.shape[1]):
-        counts = _threshold_counts(w, y[:, k], scores[:, k])  # once for both curves
-        ap.append(_average_precision(*counts))
-        auc.append(_roc_auc(*counts))
+def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray, only: Collection[str] | None = None) -> dict[str, np.ndarray]:
+    """The multi-label metrics under weights (``only``: just these)."""
+    wanted = {"mAP", "roc_auc", "labelwise_accuracy", "exact_match"} if only is None else set(only)
+    out: dict[str, np.ndarray] = {}
+    if wanted & {"mAP", "roc_auc"}:
+        ap, auc = [], []
+        for k in range(y.shape[1]):
+            counts = _threshold_counts(w, y[:, k], scores[:, k])  # once for both curves
+            if "mAP" in wanted:
+                ap.append(_average_precision(*counts))
+            if "roc_auc" in wanted:
+                auc.append(_roc_auc(*counts))
+        if "mAP" in wanted:
+            out["mAP"] = _nanmean(ap, len(w))
+        if "roc_auc" in wanted:
+            out["roc_auc"] = _nanmean(auc, len(w))
     pred = scores >= 0.5
-    return {
-        "mAP": _nanmean(ap, len(w)),
-        "roc_auc": _nanmean(auc, len(w)),
-        "labelwise_accuracy": weighted_mean(w, np.mean(pred == y.astype(bool), axis=1)),
-        "exact_match": weighted_mean(w, np.all(pred == y.astype(bool), axis=1)),
-    }
+    if "labelwise_accuracy" in wanted:
+        out["labelwise_accuracy"] = weighted_mean(w, np.mean(pred == y.astype(bool), axis=1))
+    if "exact_match" in wanted:
+        out["exact_match"] = weighted_mean(w, np.all(pred == y.astype(bool), axis=1))
+    return out
 
 
 def weighted_level_metrics(w: np.ndarray, y: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray]:

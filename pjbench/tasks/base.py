@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -69,5 +69,7 @@ class Task:
     def chance_levels(self, test: list[Example]) -> dict[str, float]:
         return self.kind.chance_levels(self, test)
 
-    def weighted_metrics(self, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-        return self.kind.weighted_metrics(self, examples, probs, weights)
+    def weighted_metrics(
+        self, examples: list[Example], probs: np.ndarray, weights: np.ndarray, only: Collection[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        return self.kind.weighted_metrics(self, examples, probs, weights, only)

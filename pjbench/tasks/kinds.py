@@ -9,6 +9,7 @@ a task's name or kind themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -48,19 +49,21 @@ class TaskKind:
         y = np.array([ex.target for ex in examples])
         return metrics.multiclass_metrics(y, probs, task.ordinal, task.n_classes, task.class_values)
 
-    def weighted_metrics(self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+    def weighted_metrics(
+        self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray, only: Collection[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """The metrics with integer item weights, one value per row of ``weights`` (bootstrap replicates); equal to
-        :meth:`metrics` at unit weights."""
+        :meth:`metrics` at unit weights. ``only``: just these metrics (a comparison needs one; each costs a pass)."""
         y = np.array([ex.target for ex in examples])
         pred = probs.argmax(axis=1)
-        out = {
-            "accuracy": bootstrap.weighted_mean(weights, pred == y),
-            "acc0": bootstrap.weighted_acc_within(weights, y, metrics.class_distance(y, pred), 0),
-            "f1": bootstrap.weighted_macro_f1(weights, y, pred),
+        makers: dict[str, Callable[[], np.ndarray]] = {
+            "accuracy": lambda: bootstrap.weighted_mean(weights, pred == y),
+            "acc0": lambda: bootstrap.weighted_acc_within(weights, y, metrics.class_distance(y, pred), 0),
+            "f1": lambda: bootstrap.weighted_macro_f1(weights, y, pred),
         }
         if task.ordinal:
-            out["acc1"] = bootstrap.weighted_acc_within(weights, y, metrics.class_distance(y, pred, task.class_values), 1)
-        return out
+            makers["acc1"] = lambda: bootstrap.weighted_acc_within(weights, y, metrics.class_distance(y, pred, task.class_values), 1)
+        return {metric: make() for metric, make in makers.items() if only is None or metric in only}
 
     def chance_levels(self, task: Task, test: list[Example]) -> dict[str, float]:
         """Every metric's chance level: the best score of a constant answer (the same class for every item)."""
@@ -117,8 +120,10 @@ class MultilabelKind(TaskKind):
     def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
         return metrics.multilabel_metrics(np.array([ex.target for ex in examples]), probs, task.classes)
 
-    def weighted_metrics(self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-        return bootstrap.weighted_multilabel(weights, np.array([ex.target for ex in examples]), probs)
+    def weighted_metrics(
+        self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray, only: Collection[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        return bootstrap.weighted_multilabel(weights, np.array([ex.target for ex in examples]), probs, only)
 
     def confusion(self, task: Task, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
         return None
@@ -173,10 +178,13 @@ class SetHitKind(TaskKind):
         out["hit_accuracy"] = metrics.hit_accuracy([ex.accept for ex in examples], probs)
         return out
 
-    def weighted_metrics(self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-        out = super().weighted_metrics(task, examples, probs, weights)
-        pred = probs.argmax(axis=1)
-        out["hit_accuracy"] = bootstrap.weighted_mean(weights, np.array([p in ex.accept for p, ex in zip(pred, examples)]))
+    def weighted_metrics(
+        self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray, only: Collection[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        out = super().weighted_metrics(task, examples, probs, weights, only)
+        if only is None or "hit_accuracy" in only:
+            pred = probs.argmax(axis=1)
+            out["hit_accuracy"] = bootstrap.weighted_mean(weights, np.array([p in ex.accept for p, ex in zip(pred, examples)]))
         return out
 
     def chance(self, task: Task, test: list[Example]) -> float:
