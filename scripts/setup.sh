@@ -27,4 +27,7 @@ PY=${PYTHON:-python3}
 # transkun ships its weights in its wheel (51 MB); --no-deps keeps torchaudio out (no release loads beside the CPU
 # torch 2.13, and it breaks transformers' imports): pjbench builds the network itself and needs none of its requirements
 .venv/bin/pip install -q --disable-pip-version-check --no-deps "transkun==2.0.1" 2>&1 | grep -v "^WARNING: Location" || true
+# musicnn ships four trained taggers as TensorFlow checkpoints in its wheel (29 MB); --no-deps keeps TensorFlow out:
+# pjbench reads the checkpoints itself (pjbench/encoders/tf_checkpoint.py) and never imports the package
+.venv/bin/pip install -q --disable-pip-version-check --no-deps "musicnn==0.1.0" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import torch, pjbench; print('pjbench', pjbench.__version__, 'torch', torch.__version__)"

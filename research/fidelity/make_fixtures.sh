@@ -58,3 +58,10 @@ if [ ! -d "$WORK/dac/dac" ]; then
     python3 -m zipfile -e "$WORK"/wheels/descript_audio_codec-1.0.0-*.whl "$WORK/dac"
 fi
 (cd "$HERE" && "$WORK/vit/bin/python" reference_dac.py "$WORK/dac")
+
+# MusiCNN: its own TensorFlow 1 graph under tf.compat.v1 (TensorFlow 2.15 is the last with a Python 3.11 CPU wheel
+# that keeps tf.compat.v1.layers); numpy < 2 as in its era (numpy 2 changes the extractor's float16 arithmetic)
+[ -x "$WORK/tf/bin/python" ] || python3.11 -m venv "$WORK/tf"
+pip_q "$WORK/tf" "tensorflow-cpu==2.15.1" "numpy<2" "librosa==0.11.0" soundfile
+pip_q "$WORK/tf" --no-deps "musicnn==0.1.0"
+(cd "$HERE" && "$WORK/tf/bin/python" reference_musicnn.py)
