@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -44,6 +45,11 @@ OPTIMIZER_VARIABLES = ("beta1_power", "beta2_power", "global_step")
 class TFBatchNorm(nn.Module):
     """Inference BatchNorm over the last (channel) axis, with TensorFlow's variable names."""
 
+    gamma: torch.Tensor
+    beta: torch.Tensor
+    moving_mean: torch.Tensor
+    moving_variance: torch.Tensor
+
     def __init__(self, channels: int) -> None:
         super().__init__()
         for name in ("gamma", "beta", "moving_mean", "moving_variance"):
@@ -56,6 +62,9 @@ class TFBatchNorm(nn.Module):
 
 class TFConv2d(nn.Module):
     """A convolution over (N, H, W, C) tensors with TensorFlow's kernel layout (kh, kw, in, out)."""
+
+    kernel: torch.Tensor
+    bias: torch.Tensor
 
     def __init__(self, kh: int, kw: int, cin: int, cout: int, same: bool = False) -> None:
         super().__init__()
@@ -73,6 +82,9 @@ class TFConv2d(nn.Module):
 
 
 class TFDense(nn.Module):
+    kernel: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
         self.register_buffer("kernel", torch.zeros(cin, cout))
@@ -85,6 +97,17 @@ class TFDense(nn.Module):
 def _pad_time(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
     """Zero rows before and after along axis 1 of (N, T, W, C)."""
     return F.pad(x, (0, 0, 0, 0, before, after))
+
+
+class ConvBN(nn.Module):
+    """A convolution with its ReLU, then BatchNorm: musicnn's order."""
+
+    def __init__(self, conv: TFConv2d, bn: TFBatchNorm) -> None:
+        super().__init__()
+        self.conv, self.bn = conv, bn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(F.relu(self.conv(x)))
 
 
 class Registry(nn.Module):
@@ -103,6 +126,12 @@ class Registry(nn.Module):
         self.named[name.replace("/", "|")] = module
         return module
 
+    def _block(self, conv: TFConv2d, name: str | None = None) -> ConvBN:
+        """A convolution and the BatchNorm after it, registered in that order (as the graph created them)."""
+        self.add("conv2d", conv, name)
+        bn = self.add("batch_normalization", TFBatchNorm(int(conv.bias.shape[0])))
+        return ConvBN(conv, cast(TFBatchNorm, bn))
+
     def variables(self) -> dict[str, torch.Tensor]:
         """checkpoint variable name -> the buffer that holds it."""
         return {f"{name.replace('|', '/')}/{buf}": t for name, m in self.named.items() for buf, t in m.named_buffers(recurse=False)}
@@ -115,19 +144,10 @@ class Musicnn(Registry):
         super().__init__()
         self.bn_input = self.add("batch_normalization", TFBatchNorm(1))
         widths = (int(0.4 * N_MELS), int(0.7 * N_MELS))  # 38, 67
-        self.timbral = nn.ModuleList()
-        for width in widths:
-            conv = self.add("conv2d", TFConv2d(7, width, 1, 204))
-            self.timbral.append(nn.ModuleList([conv, self.add("batch_normalization", TFBatchNorm(204))]))
-        self.temporal = nn.ModuleList()
-        for length in (128, 64, 32):
-            conv = self.add("conv2d", TFConv2d(length, 1, 1, 51, same=True))
-            self.temporal.append(nn.ModuleList([conv, self.add("batch_normalization", TFBatchNorm(51))]))
+        self.timbral = nn.ModuleList(self._block(TFConv2d(7, width, 1, 204)) for width in widths)
+        self.temporal = nn.ModuleList(self._block(TFConv2d(length, 1, 1, 51, same=True)) for length in (128, 64, 32))
         front = 2 * 204 + 3 * 51
-        self.mid = nn.ModuleList()
-        for cin in (front, midend, midend):
-            conv = self.add("conv2d", TFConv2d(7, cin, 1, midend))
-            self.mid.append(nn.ModuleList([conv, self.add("batch_normalization", TFBatchNorm(midend))]))
+        self.mid = nn.ModuleList(self._block(TFConv2d(7, cin, 1, midend)) for cin in (front, midend, midend))
         pooled = 2 * (front + 3 * midend)
         self.bn_pool = self.add("batch_normalization", TFBatchNorm(pooled))
         self.dense = self.add("dense", TFDense(pooled, backend))
@@ -139,12 +159,12 @@ class Musicnn(Registry):
         mean_pool, max_pool (N, 753), penultimate (N, 200), logits (N, 50) — the names of musicnn's extractor."""
         h = self.bn_input(x.unsqueeze(-1))  # (N, T, F, 1)
         padded = _pad_time(h, 3, 3)
-        timbral = [bn(F.relu(conv(padded))).amax(dim=2) for conv, bn in self.timbral]  # (N, T, 204) each
-        temporal = [bn(F.relu(conv(h))).amax(dim=2) for conv, bn in self.temporal]  # (N, T, 51) each
+        timbral = [block(padded).amax(dim=2) for block in self.timbral]  # (N, T, 204) each
+        temporal = [block(h).amax(dim=2) for block in self.temporal]  # (N, T, 51) each
         front = torch.cat(timbral + temporal, dim=-1)  # (N, T, 561)
         layers, current = [], front
-        for k, (conv, bn) in enumerate(self.mid):
-            out = bn(F.relu(conv(_pad_time(current.unsqueeze(-1), 3, 3)))).squeeze(2)  # (N, T, 64)
+        for k, block in enumerate(self.mid):
+            out = block(_pad_time(current.unsqueeze(-1), 3, 3)).squeeze(2)  # (N, T, 64)
             current = out if k == 0 else out + current
             layers.append(current)
         features = torch.cat([front, *layers], dim=-1)  # (N, T, 753)
@@ -172,18 +192,17 @@ class Vgg(Registry):
     def __init__(self, n_tags: int = 50, filters: int = 128) -> None:
         super().__init__()
         self.bn_input = self.add("batch_normalization", TFBatchNorm(1))
-        self.blocks = nn.ModuleList()
-        for k in range(5):
-            conv = self.add("conv", TFConv2d(3, 3, 1 if k == 0 else filters, filters, same=True), name=f"{k + 1}CNN")
-            self.blocks.append(nn.ModuleList([conv, self.add("batch_normalization", TFBatchNorm(filters))]))
+        self.blocks = nn.ModuleList(
+            self._block(TFConv2d(3, 3, 1 if k == 0 else filters, filters, same=True), f"{k + 1}CNN") for k in range(5)
+        )
         self.tags = self.add("dense", TFDense(2 * filters, n_tags))  # 187 x 96 pooled to 2 x 1
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """x (N, 187, 96) -> pool1-5 (N, T', F', 128) and logits (N, 50)."""
         h = self.bn_input(x.unsqueeze(-1))
         out = {}
-        for k, ((conv, bn), (ph, pw, sh, sw)) in enumerate(zip(self.blocks, self.POOLS)):
-            h = bn(F.relu(conv(h)))
+        for k, (block, (ph, pw, sh, sw)) in enumerate(zip(self.blocks, self.POOLS)):
+            h = block(h)
             h = F.max_pool2d(h.permute(0, 3, 1, 2), (ph, pw), (sh, sw)).permute(0, 2, 3, 1)
             out[f"pool{k + 1}"] = h
         out["logits"] = self.tags(h.flatten(1))

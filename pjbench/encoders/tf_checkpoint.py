@@ -87,7 +87,7 @@ def _shape(message: bytes) -> tuple[int, ...]:
     dims = []
     for number, _, value in _fields(message):
         if number == 2:  # repeated Dim {int64 size = 1; string name = 2}
-            size = next((int(v) for n, _, v in _fields(bytes(value)) if n == 1), 0)  # type: ignore[arg-type]
+            size = next((int(v) for n, _, v in _fields(bytes(value)) if n == 1), 0)
             dims.append(size)
         elif number == 3 and value:
             raise ValueError("a variable of unknown rank")
