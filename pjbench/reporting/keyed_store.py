@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def write(folder: Path, key: str, data: dict[str, Any]) -> None:
     entry = folder / f"{key}.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_suffix(f".{id(data)}.tmp")  # written whole, then renamed: a reader never sees half
+        tmp = entry.with_suffix(f".{os.getpid()}.{id(data)}.tmp")  # written whole, then renamed: a reader never sees half
         tmp.write_text(json.dumps(data))
         tmp.replace(entry)
     except OSError as err:
