@@ -16,6 +16,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -224,6 +225,8 @@ def build(cfg: SynthConfig, out_dir: Path | None = None, workers: int | None = N
     args = [(cfg, job, out_dir, timbres) for job in jobs]
     workers = workers or min(os.cpu_count() or 1, 8)
     rows: list[dict[str, object]] = []
+    started = time.perf_counter()
+    log.info("rendering the synthetic dataset (%s: %d clips, %d processes) into %s", cfg.size, len(jobs), workers, out_dir)
     bar = progress_bar(total=len(jobs), desc=f"synth {cfg.size}", unit="clip", enabled=progress)
     if workers > 1:
         # spawn, not fork: a forked child can inherit a FluidSynth lock held by a thread of the parent
@@ -256,4 +259,5 @@ def build(cfg: SynthConfig, out_dir: Path | None = None, workers: int | None = N
     tmp = info_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(info, indent=2))
     os.replace(tmp, info_path)  # written last: its presence marks a complete dataset
+    log.info("rendered %d clips (%.2f hours of audio) in %.0f s", len(rows), info["hours"], time.perf_counter() - started)
     return out_dir
