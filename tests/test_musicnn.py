@@ -102,3 +102,24 @@ def test_a_cut_or_altered_checkpoint_is_refused_with_one_line(tmp_path):
         from pjbench.encoders.musicnn_net import Vgg, load_variables
 
         load_variables(Vgg(), read_checkpoint(package_checkpoint("MTT_musicnn")), "MTT_musicnn")
+
+
+@pytest.mark.parametrize("name", ["vgg-msd", "vgg-mtt"])
+def test_the_vgg_encoders_frames_are_the_originals_blocks_and_pass_validation(name, reference):
+    """Frame 0 of a segment is the original's first patch, each block pooled over its time and frequency; the encoder
+    passes `validate-encoder` (framing at 5, 7.5 and 10 s, batch invariance, silence...)."""
+    from pjbench.encoders import load_encoder
+    from pjbench.encoders.validate import validate_encoder
+
+    outputs, _ = reference
+    encoder = load_encoder(name)
+    model = encoder.meta.options["model"]
+    frames = encoder.embed(torch.from_numpy(CASES["chord"]()[None]))[0]  # (5, frames, 128)
+    assert frames.shape == (5, encoder.meta.frames(6.5), 128)
+    want = [outputs[f"chord/{model}/pool{k}.mean"][0] for k in range(1, 5)]
+    want.append(outputs[f"chord/{model}/pool5"][0].reshape(2, 128).mean(0))  # pool5: 2 time steps x 1 band
+    for k, layer in enumerate(want):
+        assert np.abs(frames[k, 0].numpy() - layer).max() <= 1e-5 * max(1.0, float(np.abs(layer).max())), k
+    failed = [c for c in validate_encoder(encoder) if not c.passed]
+    assert not failed, failed
+    assert [encoder.meta.frames(s) for s in (5, 7.5, 10)] == [4, 9, 14]

@@ -97,6 +97,28 @@ BUILTIN: dict[str, EncoderSpec] = {
             "inside the transkun package (pip install --no-deps transkun==2.0.1)",
             package="transkun",
         ),
+        *(
+            EncoderSpec(
+                name,
+                f"pjbench.encoders.musicnn:{name.replace('-', '_')}",
+                EncoderMeta(
+                    name,
+                    f"musicnn-0.1.0/{data}_vgg",
+                    16000,
+                    16000 / (256 * 32),
+                    128,
+                    5,
+                    "ISC",
+                    (corpus,),
+                    f"MusiCNN's VGG tagger trained on {corpus} (5 conv blocks, 128-d): per 3-s patch every 0.512 s, each block pooled",
+                    # a centred STFT (1 + samples // 256 mel frames), then 187-frame patches every 32 frames
+                    framing=Framing(convs=((0, 256), (187, 32))),
+                ),
+                "inside the musicnn package (pip install --no-deps musicnn==0.1.0)",
+                package="musicnn",
+            )
+            for name, data, corpus in (("vgg-msd", "MSD", "Million Song Dataset"), ("vgg-mtt", "MTT", "MagnaTagATune"))
+        ),
         EncoderSpec(
             "mert",
             "pjbench.encoders.mert:mert_330m",
