@@ -63,4 +63,3 @@ def vgg_msd(checkpoint: str | None = None) -> VggEncoder:
 
 def vgg_mtt(checkpoint: str | None = None) -> VggEncoder:
     return VggEncoder("MTT_vgg", checkpoint)
-
