@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import torch
 
-from .musicnn_net import PATCH, SAMPLE_RATE, load_model, log_mel
+from .musicnn_net import SAMPLE_RATE, load_model, log_mel, patches
 
 PATCH_HOP = 32  # mel frames between patch starts (0.512 s)
 CHUNK = 64  # patches per forward pass
@@ -45,11 +44,8 @@ class VggEncoder:
         n_frames = self.meta.frames(audio.shape[-1] / SAMPLE_RATE)
         out = []
         for signal in audio.detach().cpu().float().numpy():
-            rep = log_mel(signal)
-            starts = range(0, rep.shape[0] - PATCH + 1, PATCH_HOP)
-            patches = np.stack([rep[t : t + PATCH] for t in starts]) if len(starts) else np.zeros((0, PATCH, rep.shape[1]), np.float32)
             layers = []
-            for chunk in torch.from_numpy(patches).split(CHUNK):
+            for chunk in torch.from_numpy(patches(log_mel(signal), PATCH_HOP)).split(CHUNK):
                 pooled = self.network(chunk.to(self.device))
                 layers.append(torch.stack([pooled[f"pool{k}"].mean(dim=(1, 2)) for k in range(1, 6)], dim=1))  # (P, 5, 128)
             stacked = torch.cat(layers) if layers else torch.zeros(0, 5, 128, device=self.device)

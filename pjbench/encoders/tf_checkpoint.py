@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hashing import file_sha256
+
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_BYTES = 48
 BLOCK_TRAILER_BYTES = 5  # compression type (1 byte) and a masked CRC32C (4)
@@ -159,16 +161,6 @@ def read_index(index_path: Path) -> tuple[int, dict[str, Entry]]:
     return n_shards, entries
 
 
-def _digest(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_checkpoint(prefix: str | Path, expected_sha256: dict[str, str] | None = None) -> dict[str, np.ndarray]:
     """Every variable of the checkpoint at ``prefix`` (``prefix.index`` and its data shards; a folder stands for the
     prefix "folder/", as musicnn's ``MTT_musicnn/.index``). ``expected_sha256``: file suffix (".index",
@@ -182,7 +174,7 @@ def read_checkpoint(prefix: str | Path, expected_sha256: dict[str, str] | None =
         path = Path(f"{prefix}{suffix}")
         if not path.is_file():
             raise ValueError(f"{path}: missing")
-        if _digest(path) != expected:
+        if file_sha256(path) != expected:
             raise ValueError(f"{path}: its sha256 is not the published file's (altered or cut short)")
     n_shards, entries = read_index(index_path)
     shards = [Path(f"{prefix}.data-{k:05d}-of-{n_shards:05d}") for k in range(n_shards)]
