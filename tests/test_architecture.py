@@ -271,3 +271,49 @@ def test_results_of_all_probe_tasks_name_their_kind(tiny, tiny_mel_cache, tmp_pa
 def test_encoder_registry_lists_plugins_lazily():
     specs = available()
     assert specs["mel"].meta is not None and specs["mel"].target.endswith(":MelEncoder")
+
+
+class _SideBySide(_WrappedMel):
+    """Layers of different sizes, as musicnn's: mel's first 8 bands and its next 12 as two layers, side by side."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from dataclasses import replace
+
+        self.meta = replace(self.inner.meta, name="mel-sides", dim=20, n_layers=2, layer_dims=(8, 12))
+
+    def embed(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.inner.embed(audio)[..., :20]
+
+
+def test_layers_of_different_sizes_are_stored_side_by_side_and_probed_one_by_one(tiny, tmp_path):
+    """The cache records the sizes; a layer read alone is its slice of the feature axis, the same numbers as that
+    layer extracted alone; `--layers each` probes each, the board's row reads them all; the sizes must add up."""
+    from pjbench.extraction.cache import LayerView, stored_layers
+
+    with pytest.raises(ValueError, match=r"layer_dims \[8, 11\] must have n_layers \(2\) sizes adding up to dim \(20\)"):
+        EncoderMeta("bad", "0", 16000, 10.0, 20, 2, layer_dims=(8, 11))
+    assert "layer_dims" not in load_encoder("mel").meta.to_dict()  # the caches of other encoders keep their keys
+    every = extract(tiny, _SideBySide(), ExtractConfig(layer="all", pool="rate:5"), cache_root=tmp_path, progress=False)
+    alone = extract(_three(tiny, tiny.name), _SideBySide(), ExtractConfig(layer="1", pool="rate:5"), cache_root=tmp_path, progress=False)
+    reader, single = CacheReader(every.cache_path), CacheReader(alone.cache_path)
+    rec_id = single.ids()[0]
+    assert reader.layer_dims == (8, 12) and stored_layers(reader) == 2 and single.layer_dims == () and stored_layers(single) == 1
+    whole = reader.get(rec_id).embeddings
+    assert whole.shape[1:] == (1, 50, 20)
+    assert np.array_equal(LayerView(reader, 0).get(rec_id).embeddings, whole[..., :8])
+    assert np.array_equal(LayerView(reader, 1).get(rec_id).embeddings, single.get(rec_id).embeddings)
+    assert single.get(rec_id).embeddings.shape[1:] == (1, 50, 12)
+    reader.close()
+    single.close()
+    results = tmp_path / "results"
+    args = ["probe", "--dataset", str(tiny.root), "--head", "linear", "--seeds", "1", "--epochs", "2", "--no-baselines"]
+    r = runner.invoke(
+        app, [*args, "--task", "difficulty-3way", "--results-dir", str(results), "--cache", str(every.cache_path), "--layers", "each"]
+    )
+    assert r.exit_code == 0, r.output
+    layers = sorted((results / tiny.name / "mel-sides" / "layers").glob("difficulty-3way.linear-*.layer*.json"))
+    assert [TaskResult.load(p).layer for p in layers] == [0, 1]
+    (row,) = (results / tiny.name / "mel-sides").glob("difficulty-3way.linear-*.json")
+    assert TaskResult.load(row).per_seed[0]["layer_weights"] is None  # all 20 values read at once: no mix of two sizes
+    assert len(list((results / tiny.name / "mel-sides" / "layers").glob("difficulty-3way.linear-*.layer-curve.png"))) == 1

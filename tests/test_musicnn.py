@@ -123,3 +123,28 @@ def test_the_vgg_encoders_frames_are_the_originals_blocks_and_pass_validation(na
     failed = [c for c in validate_encoder(encoder) if not c.passed]
     assert not failed, failed
     assert [encoder.meta.frames(s) for s in (5, 7.5, 10)] == [4, 9, 14]
+
+
+@pytest.mark.parametrize("name", ["musicnn-msd", "musicnn-mtt"])
+def test_the_musicnn_encoders_frames_are_the_originals_layers_side_by_side_and_pass_validation(name, reference):
+    """Frame 0 is the original's first patch: front end, mid-end blocks averaged over the patch's time, the back end's
+    input (max and mean pools, interleaved as the dense layer reads them) and the penultimate layer, side by side in
+    the declared sizes; the encoder passes `validate-encoder`."""
+    from pjbench.encoders import load_encoder
+    from pjbench.encoders.base import layer_slice
+    from pjbench.encoders.validate import validate_encoder
+
+    outputs, _ = reference
+    encoder = load_encoder(name)
+    model, dims = encoder.meta.options["model"], encoder.meta.layer_dims
+    frames = encoder.embed(torch.from_numpy(CASES["chord"]()[None]))[0]  # (1, frames, 2459)
+    assert frames.shape == (1, encoder.meta.frames(6.5), sum(dims)) and dims == (561, 64, 64, 64, 1506, 200)
+    ref = {k: outputs[f"chord/{model}/{k}"][0] for k in ("timbral.mean", "temporal.mean", "max_pool", "mean_pool", "penultimate")}
+    want = [np.concatenate([ref["timbral.mean"], ref["temporal.mean"]])]
+    want += [outputs[f"chord/{model}/cnn{k}.mean"][0] for k in (1, 2, 3)]
+    want += [np.stack([ref["max_pool"], ref["mean_pool"]], axis=-1).reshape(-1), ref["penultimate"]]
+    for k, layer in enumerate(want):
+        got = frames[0, 0, layer_slice(dims, k)].numpy()
+        assert np.abs(got - layer).max() <= 1e-5 * max(1.0, float(np.abs(layer).max())), k
+    failed = [c for c in validate_encoder(encoder) if not c.passed]
+    assert not failed, failed

@@ -51,6 +51,12 @@ class Framing:
         return int(round(exact))
 
 
+def layer_slice(layer_dims: tuple[int, ...] | list[int], layer: int) -> slice:
+    """Where layer ``layer`` sits on the feature axis of layers stored side by side."""
+    start = sum(layer_dims[:layer])
+    return slice(start, start + layer_dims[layer])
+
+
 @dataclass(frozen=True)
 class EncoderMeta:
     name: str
@@ -66,6 +72,21 @@ class EncoderMeta:
     # recording as a whole to that peak before it is cut into segments (Jukebox's 1.0, Audio-MAE's reference 0.5)
     options: dict[str, Any] = field(default_factory=dict)
     framing: Framing = field(default_factory=Framing)  # frames per segment of any length
+    # layers of different sizes (musicnn's 561, 64, ..., 200): ``embed`` returns them side by side on the feature axis,
+    # (batch, 1, frames, sum), ``dim`` is the sum and ``n_layers`` their number; empty when every layer has ``dim``
+    layer_dims: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.layer_dims and (len(self.layer_dims) != self.n_layers or sum(self.layer_dims) != self.dim):
+            raise ValueError(
+                f"encoder {self.name}: layer_dims {list(self.layer_dims)} must have n_layers ({self.n_layers}) sizes "
+                f"adding up to dim ({self.dim})"
+            )
+
+    @property
+    def stacked_layers(self) -> int:
+        """The size of ``embed``'s layer axis: 1 when the layers sit side by side (``layer_dims``)."""
+        return 1 if self.layer_dims else self.n_layers
 
     def frames(self, seconds: float) -> int:
         """Frames of one segment of ``seconds`` (cut at ``round(seconds x sample_rate)`` samples)."""
@@ -80,6 +101,7 @@ class EncoderMeta:
         values = {k: getattr(obj, k) for k in cls.__dataclass_fields__ if hasattr(obj, k)}
         values["training_data"] = tuple(values.get("training_data", ()))
         values["options"] = dict(values.get("options", {}))
+        values["layer_dims"] = tuple(values.get("layer_dims", ()))
         if isinstance(values.get("framing"), dict):
             framing = dict(values["framing"])
             framing["convs"] = tuple(tuple(c) for c in framing.get("convs", ()))
@@ -89,6 +111,10 @@ class EncoderMeta:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["training_data"] = list(self.training_data)
+        if self.layer_dims:
+            d["layer_dims"] = list(self.layer_dims)
+        else:
+            del d["layer_dims"]  # the caches written before the field keep their keys
         return d
 
 

@@ -156,7 +156,8 @@ class Musicnn(Registry):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """x (N, 187, 96) -> per frame: timbral (N, T, 408), temporal (N, T, 153), cnn1-3 (N, T, 64); per patch:
-        mean_pool, max_pool (N, 753), penultimate (N, 200), logits (N, 50) — the names of musicnn's extractor."""
+        mean_pool, max_pool (N, 753), penultimate (N, 200), logits (N, 50) — the names of musicnn's extractor; and
+        pooled (N, 1506), the two poolings as the back end reads them."""
         h = self.bn_input(x.unsqueeze(-1))  # (N, T, F, 1)
         padded = _pad_time(h, 3, 3)
         timbral = [block(padded).amax(dim=2) for block in self.timbral]  # (N, T, 204) each
@@ -179,6 +180,7 @@ class Musicnn(Registry):
             "cnn3": layers[2],
             "mean_pool": mean_pool,
             "max_pool": max_pool,
+            "pooled": flat,  # the back end's input, (N, 1506)
             "penultimate": penultimate,
             "logits": self.tags(penultimate),
         }

@@ -119,6 +119,29 @@ BUILTIN: dict[str, EncoderSpec] = {
             )
             for name, data, corpus in (("vgg-msd", "MSD", "Million Song Dataset"), ("vgg-mtt", "MTT", "MagnaTagATune"))
         ),
+        *(
+            EncoderSpec(
+                name,
+                f"pjbench.encoders.musicnn:{name.replace('-', '_')}",
+                EncoderMeta(
+                    name,
+                    f"musicnn-0.1.0/{data}_musicnn",
+                    16000,
+                    16000 / (256 * 32),
+                    2459,
+                    6,
+                    "ISC",
+                    (corpus,),
+                    f"MusiCNN (musically motivated front end, 3 mid-end blocks, 200-d back end) trained on {corpus}: per 3-s "
+                    "patch every 0.512 s, layers of 561, 64, 64, 64, 1506 and 200 values side by side",
+                    framing=Framing(convs=((0, 256), (187, 32))),
+                    layer_dims=(561, 64, 64, 64, 1506, 200),
+                ),
+                "inside the musicnn package (pip install --no-deps musicnn==0.1.0)",
+                package="musicnn",
+            )
+            for name, data, corpus in (("musicnn-msd", "MSD", "Million Song Dataset"), ("musicnn-mtt", "MTT", "MagnaTagATune"))
+        ),
         EncoderSpec(
             "mert",
             "pjbench.encoders.mert:mert_330m",

@@ -57,7 +57,7 @@ def validate_encoder(encoder: Encoder, seconds: float = 10.0, device: str = "cpu
             if dev.type == "cuda"
             else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
         )
-        expected = (3, meta.n_layers, meta.frames(seconds), meta.dim)
+        expected = (3, meta.stacked_layers, meta.frames(seconds), meta.dim)
         checks.append(Check("output shape", tuple(out.shape) == expected, f"got {tuple(out.shape)}, declared {expected}"))
         checks.append(_other_lengths(encoder, audio[:1], seconds))
         checks.append(

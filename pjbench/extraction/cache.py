@@ -35,6 +35,7 @@ from urllib.parse import quote, unquote
 import h5py
 import numpy as np
 
+from ..encoders.base import layer_slice
 from ..hashing import config_hash
 
 log = logging.getLogger(__name__)
@@ -400,6 +401,8 @@ class CacheReader:
         self.attrs = dict(self.file.attrs)
         self.config = json.loads(self.attrs["config"])
         self._recs = self.file["recordings"]
+        # layers of different sizes stored side by side on the feature axis (empty: one layer per index of axis 1)
+        self.layer_dims: tuple[int, ...] = tuple(json.loads(self.attrs["layer_dims"])) if "layer_dims" in self.attrs else ()
 
     def ids(self) -> list[str]:
         return [unquote(k) for k in self._recs if self._recs[k].attrs.get("complete", False)]
@@ -467,8 +470,9 @@ class LayerView:
 
     def get(self, rec_id: str) -> CachedRecording:
         rec = self.reader.get(rec_id)
-        one = np.ascontiguousarray(rec.embeddings[:, self.layer : self.layer + 1])  # a copy: the other layers are let go
-        return CachedRecording(one, rec.n_segments, rec.last_segment_seconds)
+        dims = self.reader.layer_dims
+        part = rec.embeddings[..., layer_slice(dims, self.layer)] if dims else rec.embeddings[:, self.layer : self.layer + 1]
+        return CachedRecording(np.ascontiguousarray(part), rec.n_segments, rec.last_segment_seconds)  # a copy: the rest let go
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.reader, name)
@@ -476,6 +480,8 @@ class LayerView:
 
 def stored_layers(reader: CacheReader) -> int:
     """How many layers each recording of the cache holds (``--layer all`` at extraction: all the encoder's)."""
+    if reader.layer_dims:
+        return len(reader.layer_dims)
     ids = reader.ids()
     if not ids:
         raise ValueError(f"{reader.path}: no recordings")

@@ -26,7 +26,7 @@ from torch.utils.data import Dataset as TorchDataset
 
 from ..audio import AudioError, load_audio, peak_gain, probe_audio
 from ..datasets.base import Dataset, Recording
-from ..encoders.base import Encoder
+from ..encoders.base import Encoder, EncoderMeta, layer_slice
 from ..paths import cache_dir
 from ..progress import progress_bar
 from ..version import __version__
@@ -176,9 +176,13 @@ def layer_index(layer: str, n_layers: int) -> int | None:
     return idx % n_layers
 
 
-def _select_layers(emb: torch.Tensor, layer: str) -> torch.Tensor:
-    idx = layer_index(layer, emb.shape[1])
-    return emb if idx is None else emb[:, idx : idx + 1]
+def _select_layers(emb: torch.Tensor, layer: str, meta: EncoderMeta) -> torch.Tensor:
+    idx = layer_index(layer, meta.n_layers)
+    if idx is None:
+        return emb
+    if meta.layer_dims:  # the layers sit side by side on the feature axis
+        return emb[..., layer_slice(meta.layer_dims, idx)]
+    return emb[:, idx : idx + 1]
 
 
 def pooled_frames(pool: str, frames: int, seconds: float) -> int:
@@ -247,6 +251,8 @@ def extract(
         "max_segments": cfg.segments.max_segments or 0,  # 0: every segment (HDF5 attributes cannot be None)
         "pjbench_version": __version__,
         **({"shard": str(shard)} if shard is not None else {}),
+        # layers of different sizes, stored side by side: the readers cut each layer out of the feature axis
+        **({"layer_dims": json.dumps(list(meta.layer_dims))} if meta.layer_dims and cfg.layer == "all" else {}),
         # the name the user gave (a plugin's "pkg.mod:factory"): `probe --encoder` finds the cache by it too
         **({SPECS_ATTR: json.dumps([encoder_spec])} if encoder_spec else {}),
     }
@@ -292,7 +298,7 @@ def extract(
                     chunk = batch[i : i + cfg.batch_size].to(device, non_blocking=True)
                     raw = encoder.embed(chunk)
                     _check_shape(raw, meta, cfg)
-                    outs.append(_pool(_select_layers(raw, cfg.layer).float(), frames_out).cpu())
+                    outs.append(_pool(_select_layers(raw, cfg.layer, meta).float(), frames_out).cpu())
             emb = torch.cat(outs).numpy()
             offset = 0
             for rec, item in pending:
@@ -401,8 +407,8 @@ def write_missing_report(dataset: Dataset, folder: Path) -> Path | None:
 
 def _check_shape(emb: torch.Tensor, meta: Any, cfg: ExtractConfig) -> None:
     expected_frames = meta.frames(cfg.segments.seconds)
-    if emb.shape[2] != expected_frames or emb.shape[3] != meta.dim:
+    if emb.shape[1] != meta.stacked_layers or emb.shape[2] != expected_frames or emb.shape[3] != meta.dim:
         raise RuntimeError(
-            f"encoder {meta.name} returned frames x dim {emb.shape[2]} x {emb.shape[3]}, "
-            f"but declares {expected_frames} x {meta.dim} ({meta.frame_rate} Hz, {cfg.segments.seconds} s)"
+            f"encoder {meta.name} returned layers x frames x dim {emb.shape[1]} x {emb.shape[2]} x {emb.shape[3]}, "
+            f"but declares {meta.stacked_layers} x {expected_frames} x {meta.dim} ({meta.frame_rate} Hz, {cfg.segments.seconds} s)"
         )
