@@ -29,12 +29,17 @@ class DatasetSpec:
     splits: str  # how train / val / test are made
     needs: Literal["", "audio-root", "video-root"] = ""  # what the user must give: their copy of the media
     command: str = "probe"  # the command that reads it (extract / probe / data check, or pisa)
+    audio_root: Literal["", "optional"] = ""  # "optional": a built-in set that also reads the user's own audio (--audio-root)
 
     def load(self, media_root: Path | None = None, labels_dir: Path | None = None, split_seed: int = 0, build_missing: bool = True) -> Any:
         """The dataset: from the user's copy of its media (``--audio-root`` / ``--video-root``) and label files, or,
         for the embedded set, by name."""
         loader = resolve(self.loader, "dataset loader")
         if not self.needs:
+            if media_root is not None:
+                if not self.audio_root:
+                    raise ValueError(f"dataset {self.name} is built in: it takes no --audio-root")
+                return loader(self.name, build_missing, audio_root=Path(media_root))
             return loader(self.name, build_missing)
         if media_root is None:
             raise ValueError(f"dataset {self.name} needs --{self.needs} DIR (your copy of its media; labels from --labels or DIR/labels)")
@@ -68,6 +73,15 @@ DATASETS: dict[str, DatasetSpec] = {
             _SYNTH,
             SYNTHETIC_TASKS,
             _SYNTH_SPLIT,
+        ),
+        DatasetSpec(
+            "percepiano",
+            "PercePiano: 1,189 rated segments of performance MIDI by 20 players and the score, rendered offline; 19 perceptual "
+            "ratings by experts (built on first use; --audio-root: your own renderings or recordings)",
+            "pjbench.datasets.percepiano.dataset:load_percepiano",
+            ("perceptual-performer", "perceptual-piece"),
+            "the paper's two: performers 1-2 held out (recordings' split), and bars held out (perceptual-piece); fold 0 validates",
+            audio_root="optional",
         ),
         DatasetSpec(
             "pld-expertise",

@@ -1,7 +1,8 @@
 """Shortcut baselines: rows that know one trivial thing about a recording, probed like any encoder.
 
-If the recording's length, its loudness, or (on the synthetic set) the rendering's nuisance draws predict a label
-as well as an encoder does, the encoder's score says little about musical understanding. Each baseline writes an
+If the recording's length, its loudness, (on the synthetic set) the rendering's nuisance draws, or (on PercePiano,
+where a test performance's piece is heard in training under the performer split) which piece it is predict a label as
+well as an encoder does, the encoder's score says little about musical understanding. Each baseline writes an
 ordinary pjbench cache (one "frame" per recording holding its few numbers), so the linear probe trains and
 scores it on the same splits, with the same metrics and intervals, as every encoder; the board lists the rows as
 baselines. For a ranking pair the probe sees both recordings' numbers, so it can learn their difference (the log
@@ -58,6 +59,13 @@ BASELINES: dict[str, Baseline] = {
             needs_audio=False,
             needs_labels=("timbre", "rt60", "wet", "loudness_dbfs"),
         ),
+        Baseline(
+            "piece",
+            "which piece excerpt is played, one-hot, and nothing of how: it scores what the pieces' mean ratings explain",
+            ("excerpt one-hot...",),
+            needs_audio=False,
+            needs_labels=("excerpt",),
+        ),
     )
 }
 
@@ -86,6 +94,10 @@ def audio_features(path: Path) -> dict[str, np.ndarray]:
 def nuisance_features(rec: Recording, timbres: list[str]) -> np.ndarray:
     onehot = [float(rec.labels["timbre"] == t) for t in timbres]
     return np.array([*onehot, float(rec.labels["rt60"]), float(rec.labels["wet"]), float(rec.labels["loudness_dbfs"])])
+
+
+def one_hot(value: str, values: list[str]) -> np.ndarray:
+    return np.array([float(value == v) for v in values])
 
 
 def cache_config(dataset: Dataset, baseline: Baseline) -> dict[str, Any]:
@@ -129,10 +141,12 @@ def build_caches(dataset: Dataset, cache_root: Path, progress: bool = True) -> d
         }
         writers[b.name] = CacheWriter(paths[b.name], attrs)
     timbres = sorted({str(r.labels.get("timbre")) for r in dataset.recordings})
+    excerpts = sorted({str(r.labels.get("excerpt")) for r in dataset.recordings})
     makers: dict[str, Callable[[Recording, dict[str, np.ndarray]], np.ndarray]] = {
         "duration": lambda rec, audio: audio["duration"],
         "loudness": lambda rec, audio: audio["loudness"],
         "nuisance": lambda rec, audio: nuisance_features(rec, timbres),
+        "piece": lambda rec, audio: one_hot(str(rec.labels["excerpt"]), excerpts),
     }
     try:
         for rec in progress_bar(dataset.recordings, desc="baselines", unit="rec", enabled=progress):

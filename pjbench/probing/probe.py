@@ -72,7 +72,7 @@ def split_examples(task: Task, dataset: Dataset, available: set[str]) -> tuple[d
     """Examples per split, dropping those whose recordings are not in the cache (counted)."""
     splits, dropped = {}, {}
     for split in SPLITS:
-        examples = task.examples(dataset.split(split), dataset.pair_group)
+        examples = task.examples(task.recordings(dataset, split), dataset.pair_group)
         kept = [ex for ex in examples if all(i in available for i in ex.ids)]
         splits[split] = kept
         dropped[split] = len(examples) - len(kept)
@@ -123,7 +123,7 @@ def check_targets(task: Task, dataset: Dataset, splits: dict[str, list]) -> None
             f"({next(iter(train))}): a probe learns nothing from them; `pjbench data check` shows the labels per split"
         )
     unseen = Counter(repr(ex.target) for ex in splits["test"] if repr(ex.target) not in train)
-    if unseen and task.kind.name != "multilabel":
+    if unseen and task.kind.name not in ("multilabel", "regression"):  # sets and ratings: every value new is normal
         log.warning(
             "%s on %s: %d test example(s) of target(s) %s that no training example has",
             task.name,

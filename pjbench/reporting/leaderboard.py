@@ -469,6 +469,16 @@ def numeric_rows(
     return out
 
 
+BASELINE_KNOWS = {"duration": "length", "loudness": "level", "nuisance": "nuisance draws", "piece": "piece"}
+
+
+def _baseline_knowledge(results: list[TaskResult]) -> str:
+    """What the board's baseline rows know, in words: "length, level or nuisance draws"."""
+    present = {r.encoder for r in results}
+    known = [words for name, words in BASELINE_KNOWS.items() if name in present] or list(BASELINE_KNOWS.values())[:3]
+    return known[0] if len(known) == 1 else ", ".join(known[:-1]) + " or " + known[-1]
+
+
 def header_note(dataset: str, results: list[TaskResult]) -> str:
     heads = sorted({r.head for r in results} & set(HEADS))
     schedules = sorted({r.variant for r in results} & set(SCHEDULES))
@@ -476,7 +486,7 @@ def header_note(dataset: str, results: list[TaskResult]) -> str:
         "Test split, in percent: mean over seeds (the `seeds` column) ± the 95% interval of a bootstrap that redraws "
         "both the test groups (pieces, performers or videos) and the seeds (results without per-item predictions: over "
         "seeds only). The chance row is the best constant answer per column; baseline rows know only a recording's "
-        "length, level or nuisance draws. "
+        f"{_baseline_knowledge(results)}. "
     )
     text = interval_text + "; ".join(f"`{h}`: {HEADS[h].description}" for h in heads)
     if schedules:

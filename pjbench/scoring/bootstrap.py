@@ -283,6 +283,38 @@ def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray, only: 
     return out
 
 
+def weighted_regression(w: np.ndarray, y: np.ndarray, pred: np.ndarray, only: Collection[str] | None = None) -> dict[str, np.ndarray]:
+    """:func:`pjbench.scoring.metrics.regression_metrics`' means under weights: R² and Pearson's r per output from
+    weighted sums (an item drawn twice counts twice), averaged over the outputs; the mean squared error."""
+    wanted = {"r2", "pearson", "mse"} if only is None else set(only)
+    w = w.astype(np.float64)
+    y, p = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+    total = w.sum(axis=1, keepdims=True)  # (B, 1)
+    safe = np.where(total > 0, total, 1.0)
+
+    def mean(values: np.ndarray) -> np.ndarray:  # (n, K) -> (B, K)
+        return (w @ values) / safe
+
+    out: dict[str, np.ndarray] = {}
+    residual = mean((y - p) ** 2)
+    if "mse" in wanted:
+        out["mse"] = np.where(total[:, 0] > 0, residual.mean(axis=1), np.nan)
+    if wanted & {"r2", "pearson"}:
+        my, mp = mean(y), mean(p)
+        var_y = mean(y**2) - my**2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if "r2" in wanted:
+                r2 = np.where(var_y > 1e-15, 1 - residual / np.where(var_y > 1e-15, var_y, 1.0), np.nan)
+                out["r2"] = _nanmean(list(r2.T), len(w))
+            if "pearson" in wanted:
+                cov = mean(y * p) - my * mp
+                var_p = mean(p**2) - mp**2
+                den = np.sqrt(np.clip(var_y, 0, None) * np.clip(var_p, 0, None))
+                r = np.where(den > 1e-15, cov / np.where(den > 1e-15, den, 1.0), np.nan)
+                out["pearson"] = _nanmean(list(r.T), len(w))
+    return out
+
+
 def weighted_level_metrics(w: np.ndarray, y: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray]:
     """:func:`pjbench.scoring.metrics.level_metrics` under weights, but for Spearman's rho (seeds only)."""
     pred = probs.argmax(axis=1)

@@ -77,6 +77,28 @@ def multilabel_metrics(y_true: np.ndarray, scores: np.ndarray, classes: tuple[st
     return out
 
 
+def regression_metrics(y_true: np.ndarray, pred: np.ndarray, names: tuple[str, ...]) -> dict[str, float]:
+    """Per output: R² (scikit-learn's ``r2_score``: 1 - residual / total sum of squares about the split's mean) and
+    Pearson's r (undefined, NaN, where either side is constant); their means over the outputs (NaN left out), and the
+    mean squared error."""
+    from sklearn.metrics import r2_score
+
+    y, p = np.asarray(y_true, dtype=np.float64), np.asarray(pred, dtype=np.float64)
+    r2 = r2_score(y, p, multioutput="raw_values")
+    r = np.array([_pearson(y[:, k], p[:, k]) for k in range(y.shape[1])])
+    out = {"r2": float(np.mean(r2)), "pearson": float(np.nanmean(r)) if np.isfinite(r).any() else float("nan")}
+    out["mse"] = float(np.mean((y - p) ** 2))
+    out.update({f"r2/{name}": float(v) for name, v in zip(names, r2)})
+    out.update({f"r/{name}": float(v) for name, v in zip(names, r)})
+    return out
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    da, db = a - a.mean(), b - b.mean()
+    den = np.sqrt((da**2).sum() * (db**2).sum())
+    return float((da * db).sum() / den) if den > 0 else float("nan")
+
+
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> list[list[int]]:
     return confusion_matrix(y_true, y_pred, labels=list(range(n_classes))).tolist()
 

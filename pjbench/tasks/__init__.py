@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..datasets.base import Dataset
+from ..datasets.percepiano.labels import DIMENSIONS, SCALE
 from ..datasets.techniques import TECHNIQUES
 from .base import Example, Task, multi_hot
 from .kinds import KINDS, TaskKind
 
 MULTICLASS, PAIRWISE, MULTILABEL, SINGLE_OF_SET = KINDS["multiclass"], KINDS["pairwise"], KINDS["multilabel"], KINDS["single-of-set"]
+REGRESSION = KINDS["regression"]
 
 _DIFF9 = tuple(str(i) for i in range(1, 10))
 
@@ -123,6 +125,23 @@ TASKS: dict[str, Task] = {
         ),
         datasets="icpc2015 (trained on pld-expertise)",
     ),
+    **{
+        f"perceptual-{split}": Task(
+            f"perceptual-{split}",
+            REGRESSION,
+            tuple(name for name, _, _ in DIMENSIONS),
+            f"PercePiano's 19 perceptual ratings (experts' means, 1-7 / 7) of a performance, {what}",
+            5e-5,
+            12,
+            "r2",
+            columns=("r2", "pearson"),
+            label=lambda r: r.labels["ratings"],
+            target_scale=(4 / SCALE, 1 / SCALE),  # the answers' middle, one step of the 1-7 scale
+            split_label=None if split == "performer" else "split/piece",
+            datasets="percepiano",
+        )
+        for split, what in (("performer", "by performers unseen in training"), ("piece", "of bars unseen in training"))
+    },
     **{
         f"pisa-{modality}-{sampling}": Task(
             f"pisa-{modality}-{sampling}",

@@ -35,6 +35,17 @@ class Task:
     accept: Callable[[Recording], tuple[int, ...]] | None = None  # classes that count as a hit (single-of-set)
     datasets: str = ""  # where the task is defined, for `pjbench list tasks`
     class_values: tuple[float, ...] | None = None  # ordinal classes' levels when not evenly spaced (Acc_1's distance)
+    target_scale: tuple[float, float] | None = None  # regression: (centre, spread) of the targets' scale
+    # the recording label holding its split for this task (PercePiano's piece split beside its performer split, on
+    # the same recordings and embeddings); None: the dataset's own split
+    split_label: str | None = None
+
+    def split_of(self, recording: Recording) -> str:
+        return recording.split if self.split_label is None else str(recording.labels[self.split_label])
+
+    def recordings(self, dataset: Any, split: str) -> list[Recording]:
+        """The dataset's recordings in ``split`` as this task splits them."""
+        return [r for r in dataset.recordings if self.split_of(r) == split]
 
     @property
     def n_classes(self) -> int:

@@ -226,6 +226,58 @@ class PlayerLevelKind(TaskKind):
         return float(counts.max() / counts.sum())  # always the test split's most common level
 
 
+class RegressionKind(TaskKind):
+    """Several numbers per recording (PercePiano's 19 perceptual ratings): the head's outputs are the predictions, on
+    the task's scale (``task.target_scale``: centre + spread x output, so an untrained head predicts the scale's
+    middle), mean squared error; R² per output and its mean (primary), Pearson's r. The chance level is an answer
+    that ignores the input, the mean: R² 0."""
+
+    name = "regression"
+    description = "several numbers per recording (ratings)"
+
+    def targets(self, task: Task, examples: list[Example], device: torch.device) -> torch.Tensor:
+        return torch.tensor([ex.target for ex in examples], dtype=torch.float32, device=device)
+
+    def loss(self, task: Task, train: list[Example], pos_weight_scale: float, device: torch.device) -> nn.Module:
+        return ScaledMSELoss(*(task.target_scale or (0.0, 1.0)))
+
+    def probabilities(self, task: Task, logits: torch.Tensor) -> torch.Tensor:
+        centre, spread = task.target_scale or (0.0, 1.0)
+        return centre + spread * logits
+
+    def metrics(self, task: Task, examples: list[Example], probs: np.ndarray) -> dict[str, float]:
+        return metrics.regression_metrics(np.array([ex.target for ex in examples]), probs, task.classes)
+
+    def weighted_metrics(
+        self, task: Task, examples: list[Example], probs: np.ndarray, weights: np.ndarray, only: Collection[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        return bootstrap.weighted_regression(weights, np.array([ex.target for ex in examples]), probs, only)
+
+    def confusion(self, task: Task, examples: list[Example], probs: np.ndarray) -> list[list[int]] | None:
+        return None
+
+    def chance(self, task: Task, test: list[Example]) -> float:
+        return 0.0
+
+    def chance_levels(self, task: Task, test: list[Example]) -> dict[str, float]:
+        """The test mean as the answer to every item: R² 0, r undefined (a constant), its MSE the targets' variance."""
+        y = np.array([ex.target for ex in test], dtype=np.float64)
+        return {"r2": 0.0, "pearson": float("nan"), "mse": float(np.mean(y.var(axis=0)))}
+
+
+class ScaledMSELoss(nn.Module):
+    """Mean squared error of ``centre + spread x output`` against the targets: the head's outputs are the
+    predictions on the task's own scale."""
+
+    def __init__(self, centre: float, spread: float) -> None:
+        super().__init__()
+        self.centre, self.spread = centre, spread
+
+    def forward(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return nn.functional.mse_loss(self.centre + self.spread * output, target)
+
+
 KINDS: dict[str, TaskKind] = {
-    kind.name: kind for kind in (TaskKind(), PairwiseKind(), MultilabelKind(), SetHitKind(), TransferKind(), PlayerLevelKind())
+    kind.name: kind
+    for kind in (TaskKind(), PairwiseKind(), MultilabelKind(), SetHitKind(), TransferKind(), PlayerLevelKind(), RegressionKind())
 }
