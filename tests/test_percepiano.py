@@ -275,3 +275,26 @@ def test_the_human_ceiling_on_known_answers():
     # a missing answer leaves that pair out of that dimension only; a lone rater has no others to agree with
     lone = rater_pairs([RaterAnswers("a", segments[0], (None,) + (3.0,) * (N_DIMENSIONS - 1))], [segments[0]])
     assert np.isnan(lone.others).all() and np.isnan(lone.rater[0, 0]) and lone.rater[0, 1] == 3 / 7
+
+
+def test_the_set_renders_once_with_the_default_piano_and_resumes(files, tmp_path):
+    """`rendered_audio` writes each segment once, named by the segment, under a folder named by the archive, piano,
+    rate and gain; a second call renders nothing; an unreadable MIDI file is skipped with its name in the log."""
+    import soundfile as sf
+
+    from pjbench.datasets.percepiano.dataset import DEFAULT_TIMBRE, SET_GAIN, rendered_audio, segments
+
+    _, midis, _ = segments(files)
+    few = dict(list(midis.items())[:2])
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd")
+    folder = rendered_audio({**few, "Broken_8bars_1_1": broken}, sample_rate=16000, root=tmp_path)
+    written = sorted(p.name for p in folder.glob("*.flac"))
+    assert written == sorted(f"{n}.flac" for n in few)
+    info = json.loads((folder / "render.json").read_text())
+    assert info["timbre"] == DEFAULT_TIMBRE and info["gain"] == SET_GAIN and info["sample_rate"] == 16000
+    audio, rate = sf.read(folder / written[0])
+    assert rate == 16000 and 0.01 < np.abs(audio).max() < 0.999
+    stamp = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.flac")}
+    assert rendered_audio(few, sample_rate=16000, root=tmp_path) == folder
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.flac")} == stamp

@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 TASKS = ("perceptual-performer", "perceptual-piece")
 SAMPLE_RATE = 24000
 RENDER_VERSION = "1"  # bump when the rendering changes: the audio folder is named by it
-DEFAULT_TIMBRE = "FluidR3-grand"
+# the installed piano closest to what the raters heard (research/percepiano/rendering_distance.py, docs/percepiano.md):
+# spectral centroid 892 Hz on the published example against 832 Hz heard (FluidR3's grand: 1,743 Hz)
+DEFAULT_TIMBRE = "MuseScore-grand"
+# one gain for the whole set (x3, +9.5 dB): the example 3.4 dB under the level heard, the loudest segment peaking at 0.89
+SET_GAIN = 3.0
 
 
 def segments(files_root: Path) -> tuple[dict[str, tuple[float, ...]], dict[str, Path], dict[str, int]]:
@@ -43,7 +47,7 @@ def segments(files_root: Path) -> tuple[dict[str, tuple[float, ...]], dict[str, 
 
 def render_key(timbre: str, sample_rate: int) -> str:
     archive = provenance()["archive"]["sha256"]
-    return hashlib.sha256(f"{archive}|{timbre}|{sample_rate}|{RENDER_VERSION}".encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{archive}|{timbre}|{sample_rate}|{SET_GAIN}|{RENDER_VERSION}".encode()).hexdigest()[:12]
 
 
 def rendered_audio(
@@ -66,13 +70,20 @@ def rendered_audio(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "render.json").write_text(
         json.dumps(
-            {"timbre": timbre_name, "sample_rate": sample_rate, "version": RENDER_VERSION, "archive": provenance()["archive"]}, indent=1
+            {
+                "timbre": timbre_name,
+                "sample_rate": sample_rate,
+                "gain": SET_GAIN,
+                "version": RENDER_VERSION,
+                "archive": provenance()["archive"],
+            },
+            indent=1,
         )
     )
     failed = 0
     for name in progress_bar(todo, desc="render PercePiano", unit="seg"):
         try:
-            audio = render_midi(midis[name], timbres[timbre_name], sample_rate)
+            audio = SET_GAIN * render_midi(midis[name], timbres[timbre_name], sample_rate)
         except MidiError as err:
             log.warning("skipping %s", err)
             failed += 1
@@ -102,7 +113,7 @@ def load_percepiano(
             folder = datasets_dir() / f"percepiano-audio-{render_key(timbre, SAMPLE_RATE)}"
         else:
             folder = rendered_audio(midis, timbre)
-        source = f"rendered from the MIDI ({timbre}, {SAMPLE_RATE} Hz)"
+        source = f"rendered from the MIDI ({timbre}, {SAMPLE_RATE} Hz, gain {SET_GAIN:g})"
     else:
         folder = Path(audio_root)
         if not folder.is_dir():
