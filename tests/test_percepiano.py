@@ -247,6 +247,22 @@ def test_a_few_segments_boarded_end_to_end(files, names, tmp_path):
         assert low <= result.scores["r2"]["mean"] <= high
     board = (results / "percepiano" / "leaderboard.md").read_text()
     assert "perceptual-performer r2" in board and "perceptual-piece pearson" in board and "| duration |" in board
+    assert "| piece | linear (baseline) |" in board  # the piece-identity baseline
+    # the human ceiling on the same test segments, from the raters' own answers
+    (human,) = [line for line in board.splitlines() if line.startswith("| human (one rater vs the rest) |")]
+    cells = [c.strip() for c in human.strip("|").split("|")][-4:]
+    assert all(" ± " in c for c in cells), human
+    from pjbench.datasets.percepiano.ceiling import human_ceiling
+    from pjbench.reporting.ceilings import test_items
+
+    result = TaskResult.load(next((results / "percepiano" / "mel").glob("perceptual-piece.linear-*.json")))
+    items = test_items(result, None)
+    assert sorted(i for i, _ in items) == sorted(n.name for n in chosen if by_piece[n.name] == "test")
+    answers, _ = raw_answers(files / RAW_ANSWERS)
+    from types import SimpleNamespace
+
+    direct = human_ceiling(answers, [SimpleNamespace(id=i, groups=g) for i, g in items], ("piece", "performer"))
+    assert cells[2] == f"{100 * direct['scores']['r2']['mean']:.1f}" + cells[2][cells[2].index(" ±") :]
 
 
 def test_the_human_ceiling_on_known_answers():

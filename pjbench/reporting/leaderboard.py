@@ -25,6 +25,9 @@ from ..heads import HEADS, SCHEDULES
 from ..results.record import UPDATE_REFERENCE_ENV, TaskResult, plot_problem
 from ..scoring.bootstrap import BOOTSTRAP_SEED
 from . import compare
+from .ceilings import LABEL as CEILING_LABEL
+from .ceilings import NOTE as CEILING_NOTE
+from .ceilings import ceiling
 from .published import reference_rows, selected_on_test
 from .sources import Source, boards, load_sources, open_sources, origin, separated_note, without_copies
 from .verify import REFUSED, VERIFIED, Verdict, verify_all
@@ -370,6 +373,13 @@ def build_board(
             + cells
         )
     body.append(["chance", "(label-blind guess)"] + blank + ["", ""] + [_chance_cell(chance.get(c), c[1]) for c in shown])
+    ceilings = {t: ceiling(t, results, results_dir) for t in sorted({t for t, _ in shown})}
+    if any(ceilings.values()):
+        cells = []
+        for t, m in shown:
+            score = (ceilings[t] or {}).get("scores", {}).get(m)
+            cells.append(_fmt(score["mean"], max(score["mean"] - score["ci_low"], score["ci_high"] - score["mean"]), m) if score else "")
+        body.append([CEILING_LABEL, "(the raters themselves)"] + blank + ["", ""] + cells)
     for label, values in reference_rows(published_name).items():
         body.append([label, "reference"] + blank + ["", ""] + [f"{values[c]:.2f}" if c in values else "" for c in shown])
     notes = head_comparison(rows, results_dir, cache, memo, seed)
@@ -378,6 +388,8 @@ def build_board(
     if probe_rows and not any(row.baseline for row in rows):
         notes.append(f"no baseline rows yet: `pjbench baselines --dataset {published_name}` (or the same options as your probe) adds them.")
     notes += [f"‡ {text}" for text in mixed_notes]
+    if any(ceilings.values()):
+        notes.append(CEILING_NOTE)
     budget = audio_budget_note(rows)
     if budget:
         notes.append(budget)
