@@ -375,9 +375,13 @@ def _synthetic_video_root(dataset: str, say: Say) -> tuple[Path, str]:
     return ds.root, f"{ds.name}-video"
 
 
+DEMO_DATASETS = ("synthetic", "percepiano")
+
+
 def demo(
     *,
     size: str = "small",
+    dataset: str = "synthetic",
     encoders: Sequence[str] = ("mel",),
     published_encoders: Sequence[str] = ("mel",),
     seeds: int = 5,
@@ -386,16 +390,19 @@ def demo(
     on_result: OnResult | None = None,
     say: Say = _quiet,
 ) -> list[TaskResult]:
-    """The whole benchmark on the embedded synthetic set: render, extract, every task with the linear head (paper
-    schedule) and, for ``published_encoders``, both heads on the CPU-sized ``fast`` schedule; the shortcut baselines."""
+    """The whole benchmark on an embedded dataset (``dataset``: the synthetic set of ``size``, or PercePiano's rendered
+    performances): render, extract, every task with the linear head (paper schedule) and, for ``published_encoders``,
+    both heads on the CPU-sized ``fast`` schedule; the shortcut baselines."""
     from .datasets.synthetic.build import SynthConfig, build
     from .datasets.synthetic.dataset import load_synthetic
     from .extraction.extract import ExtractConfig
     from .probing.config import train_config
     from .probing.probe import run_probe
 
-    ds = load_synthetic(build(SynthConfig.for_size(size)))
-    if size == "tiny":
+    if dataset not in DEMO_DATASETS:
+        raise UsageError(f"demo --dataset {dataset!r}: choose one of {', '.join(DEMO_DATASETS)}")
+    ds = load_synthetic(build(SynthConfig.for_size(size))) if dataset == "synthetic" else get_dataset(dataset, build=True)
+    if dataset == "synthetic" and size == "tiny":
         say(
             f"note: the tiny set has {len(ds.split('test'))} test clips: its scores show that the pipeline runs, not how good an "
             "encoder is (its intervals are wide and its rows mostly tied); `pjbench demo` runs the small set the "

@@ -314,3 +314,13 @@ def test_the_set_renders_once_with_the_default_piano_and_resumes(files, tmp_path
     stamp = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.flac")}
     assert rendered_audio(few, sample_rate=16000, root=tmp_path) == folder
     assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.flac")} == stamp
+
+
+def test_the_demo_names_its_datasets():
+    from typer.testing import CliRunner
+
+    from pjbench.cli import app
+
+    r = CliRunner().invoke(app, ["demo", "--dataset", "pld-expertise"])
+    assert r.exit_code != 0 and "choose one of synthetic, percepiano" in r.output
+    assert "percepiano" in CliRunner().invoke(app, ["demo", "--help"]).output

@@ -24,6 +24,13 @@ from .common import (
 
 def demo(
     size: Annotated[str, typer.Option(help="synthetic dataset size: small (the benchmark) or tiny (a quick check)")] = "small",
+    dataset: Annotated[
+        str,
+        typer.Option(
+            help="synthetic (the default), or percepiano: PercePiano's real performances, rendered offline, with experts' "
+            "19 perceptual ratings (docs/percepiano.md)"
+        ),
+    ] = "synthetic",
     encoder: Annotated[
         list[str] | None,
         typer.Option(
@@ -57,10 +64,11 @@ def demo(
 
     encoders = split_list(encoder) or ["mel"]
     published = split_list(published_encoder) if published_encoder is not None else ["mel"]
-    console.print(f"pjbench {__version__} demo: synthetic ({size}) x {', '.join(encoders)}")
+    shown = f"synthetic ({size})" if dataset == "synthetic" else dataset
+    console.print(f"pjbench {__version__} demo: {shown} x {', '.join(encoders)}")
     with failing():
         run_demo(
-            size=size, encoders=encoders, published_encoders=published, seeds=seeds, baselines=baselines, results_dir=results_dir,
+            size=size, dataset=dataset, encoders=encoders, published_encoders=published, seeds=seeds, baselines=baselines, results_dir=results_dir,
             on_result=print_result, say=say,
         )  # fmt: skip
     print_leaderboards(results_dir)
