@@ -3,7 +3,8 @@
 Built-in encoders are static specs (:mod:`pjbench.encoders.specs`): metadata known without loading weights and
 a lazy ``"module:factory"`` target, imported only when used (so start-up and `list encoders` stay fast); third
 parties register through the entry-point group ``pjbench.encoders`` or are named directly as
-``package.module:object``.
+``package.module:object``; ``hf:ID_OR_FOLDER`` names a Hugging Face transformers model, ``hear:MODULE`` a HEAR-API
+module.
 """
 
 from __future__ import annotations
@@ -42,15 +43,29 @@ def check_options(name: str, factory: Any, options: dict[str, Any]) -> None:
         raise ValueError(f"encoder {name} has no option {', '.join(unknown)}; its options: {takes}")
 
 
+# encoders named by a prefix and what follows it: a Hugging Face model (id or folder), a HEAR-API module
+PREFIXED = {"hf:": "pjbench.encoders.hf:hf_encoder", "hear:": "pjbench.encoders.hear:hear_encoder"}
+
+
 def load_encoder(name: str, **options: Any) -> Encoder:
     registry = available()
     spec = registry.get(name)
-    target = spec.target if spec is not None else (name if ":" in name else None)
-    if target is None:
-        raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(registry))} (or give 'package.module:object')")
-    factory = resolve(target, "encoder")
-    check_options(name, factory, options)
-    encoder = factory(**options)
+    prefix = next((p for p in PREFIXED if name.startswith(p)), None)
+    if prefix is not None:
+        if not name[len(prefix) :]:
+            raise ValueError(
+                f"--encoder {name}: say which model after {prefix!r} (e.g. {prefix}m-a-p/MERT-v1-95M or {prefix}/path/to/folder)"
+            )
+        factory = resolve(PREFIXED[prefix], "encoder")
+        check_options(name, factory, options)
+        encoder = factory(name[len(prefix) :], **options)
+    else:
+        target = spec.target if spec is not None else (name if ":" in name else None)
+        if target is None:
+            raise ValueError(f"unknown encoder {name!r}; known: {', '.join(sorted(registry))} (or give 'package.module:object')")
+        factory = resolve(target, "encoder")
+        check_options(name, factory, options)
+        encoder = factory(**options)
     if not isinstance(encoder, Encoder):
         raise TypeError(f"{target} did not return an encoder (needs .meta, .embed and .to)")
     if not isinstance(encoder.meta, EncoderMeta):
