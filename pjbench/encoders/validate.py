@@ -100,6 +100,12 @@ def validate_encoder(encoder: Encoder, seconds: float = 10.0, device: str = "cpu
     rtf = 3 * seconds / elapsed if elapsed > 0 else float("inf")
     checks.append(Check("throughput", True, f"{rtf:.1f}x real time on {dev} (batch of 3 segments)"))
     checks.append(Check("peak memory", True, f"{peak:.0f} MB {'GPU' if dev.type == 'cuda' else 'RSS growth'} for a batch of 3"))
+    contract = getattr(encoder, "hear_checks", None)  # a HEAR-API module: its own contract too
+    if callable(contract):
+        try:
+            checks += [Check(name, bool(passed), detail) for name, passed, detail in contract()]
+        except Exception as err:  # a module that breaks its own contract fails the check, it does not crash the report
+            checks.append(Check("HEAR contract", False, f"{type(err).__name__}: {err}"))
     return checks
 
 
