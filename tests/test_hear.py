@@ -68,3 +68,6 @@ def test_extract_probe_and_board_under_one_name(tiny, tmp_path):
     (result,) = (results / tiny.name / "hear-hear_example").glob("difficulty-3way.linear-*.json")
     assert json.loads(result.read_text())["encoder_meta"]["options"]["module"] == "hear_example"
     assert "| hear-hear_example |" in r.output
+    # export takes the same string (the board's name works too)
+    r = runner.invoke(app, ["export", str(results), str(tmp_path / "bundle"), "--encoder", "hear:hear_example"])
+    assert r.exit_code == 0 and "1 result(s)" in r.output, r.output

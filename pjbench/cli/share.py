@@ -10,12 +10,23 @@ import typer
 from .common import console, fail
 
 
+def board_name(encoder: str) -> str:
+    """The name the board shows for an --encoder string: itself, or for hf:, hear: and package.module:factory names
+    the loaded encoder's own (the one-name rule: the string given to extract works here too)."""
+    if ":" not in encoder:
+        return encoder
+    from ..api import get_encoder
+
+    return get_encoder(encoder).meta.name
+
+
 def export(
     results_dir: Annotated[Path, typer.Argument(help="the results folder to export (e.g. ./pjbench-results)")],
     out: Annotated[Path, typer.Argument(help="a new folder, or a file ending in .tar.gz")],
     dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="only this dataset's results (repeat)")] = None,
     encoder: Annotated[
-        list[str] | None, typer.Option("--encoder", "-e", help="only this encoder's results, as the board names it (repeat)")
+        list[str] | None,
+        typer.Option("--encoder", "-e", help="only this encoder's results: as the board names it, or as given to extract (repeat)"),
     ] = None,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="include the per-layer results and curves")] = True,
 ) -> None:
@@ -30,7 +41,7 @@ def export(
     from ..reporting.export import export as write_bundle
 
     try:
-        record = write_bundle(results_dir, out, dataset, encoder, layers)
+        record = write_bundle(results_dir, out, dataset, [board_name(e) for e in encoder] if encoder else None, layers)
     except (OSError, ValueError) as err:
         fail(str(err))
     for skipped in record["left_out"]:
