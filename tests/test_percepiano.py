@@ -216,6 +216,9 @@ def test_a_few_segments_boarded_end_to_end(files, names, tmp_path):
     ds = load_dataset("percepiano", audio_root=audio)
     assert len(ds.recordings) == len(chosen) and ds.info["left_out"]["no_audio"] == 1189 - len(chosen)
     results = tmp_path / "results"
+    # data check: no leak reported for the pieces that cross the performer split by design; a rating band as its label
+    r = CliRunner().invoke(app, ["data", "check", "percepiano", "--audio-root", str(audio), "--results-dir", str(results)])
+    assert r.exit_code == 0 and "(label: rating_band)" in r.output and "leakage: 0 group(s)" in r.output, r.output
     common = ["--dataset", "percepiano", "--audio-root", str(audio)]
     r = CliRunner().invoke(app, ["extract", "--encoder", "mel", *common])
     assert r.exit_code == 0, r.output

@@ -99,6 +99,17 @@ def rendered_audio(
     return folder
 
 
+def with_rating_bands(recordings: list[Recording]) -> list[Recording]:
+    """Each recording with ``rating_band``: low, middle or high third of the mean of its 19 ratings, cut at the
+    training split's tertiles (for `pjbench data check`'s shortcut table; no task reads it)."""
+    from dataclasses import replace
+
+    means = {r.id: float(np.mean(r.labels["ratings"])) for r in recordings}
+    low, high = np.percentile([means[r.id] for r in recordings if r.split == "train"] or list(means.values()), [100 / 3, 200 / 3])
+    band = {i: "low" if m < low else "high" if m >= high else "middle" for i, m in means.items()}
+    return [replace(r, labels={**r.labels, "rating_band": band[r.id]}) for r in recordings]
+
+
 def load_percepiano(
     name: str = "percepiano", build_missing: bool = True, audio_root: Path | None = None, fold: int = 0, timbre: str = DEFAULT_TIMBRE
 ) -> Dataset:
@@ -111,6 +122,11 @@ def load_percepiano(
     if audio_root is None:
         if not build_missing:
             folder = datasets_dir() / f"percepiano-audio-{render_key(timbre, SAMPLE_RATE)}"
+            if not folder.is_dir():
+                raise FileNotFoundError(
+                    f"PercePiano's audio is not rendered yet ({folder}): `pjbench extract --dataset percepiano --encoder mel` "
+                    "renders it first (1,189 segments, a few minutes), or give your own with --audio-root DIR"
+                )
         else:
             folder = rendered_audio(midis, timbre)
         source = f"rendered from the MIDI ({timbre}, {SAMPLE_RATE} Hz, gain {SET_GAIN:g})"
@@ -145,6 +161,7 @@ def load_percepiano(
         )
     if not recordings:
         raise FileNotFoundError(f"no PercePiano audio under {folder}: name the files like the segments (e.g. {names[0].name}.wav)")
+    recordings = with_rating_bands(recordings)
     performer_leaks = [m for m in check_group_leakage(recordings) if m.startswith("performer")]
     if performer_leaks:  # pieces cross the performer split by design; performers must not
         raise ValueError(f"PercePiano: performers cross the performer split: {performer_leaks[:3]}")
@@ -154,5 +171,12 @@ def load_percepiano(
         tasks=TASKS,
         root=folder,
         resample_group=("piece", "performer"),
-        info={"source": source, "fold": fold, "left_out": {**counts, "no_audio": len(missing)}, "provenance": provenance()["repository"]},
+        info={
+            "groups_across_splits": ("piece",),
+            "label_notes": ["pieces cross the performer split by design: test performers play pieces heard in training"],
+            "source": source,
+            "fold": fold,
+            "left_out": {**counts, "no_audio": len(missing)},
+            "provenance": provenance()["repository"],
+        },
     )
