@@ -125,3 +125,8 @@ def test_extract_probe_and_board_under_one_name(tiny_models, family, tiny, tmp_p
     assert len(record["per_seed"][0]["layer_weights"]) == 3  # every hidden state, mixed
     assert f"| {meta_name} |" in r.output
     assert np.isfinite(record["scores"]["acc0"]["mean"])
+
+
+def test_list_encoders_names_the_routes_without_an_adapter():
+    rows = {row["name"]: row for row in json.loads(runner.invoke(app, ["list", "encoders", "--format", "json"]).output)}
+    assert {"hf:ID_OR_FOLDER", "hear:MODULE[=WEIGHTS]", "package.module:factory"} <= set(rows)

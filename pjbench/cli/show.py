@@ -95,6 +95,13 @@ def rows_of(what: str) -> tuple[list[str], list[list[str]]]:
                     m.description,
                 ]
             )
+        # the routes that need no adapter, named like the manifest row of `list datasets`
+        blank = ["", "", "", "", "", ""]
+        rows.append(
+            ["hf:ID_OR_FOLDER", *blank, "a folder, or the Hugging Face cache", "", "any transformers audio model of the supported families"]
+        )
+        rows.append(["hear:MODULE[=WEIGHTS]", *blank, "the module's", "", "any HEAR-API module (its timestamp embeddings)"])
+        rows.append(["package.module:factory", *blank, "the plugin's", "", "any object with meta, embed and to (a plugin)"])
         return header, rows
     if what == "tasks":
         from ..tasks import MANIFEST_TASKS, TASKS
