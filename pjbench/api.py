@@ -176,6 +176,7 @@ def probe(
     """Train probes on cached embeddings (``caches``: one cache, or {encoder: cache} for a grid), select on
     validation, score the test split once; results under ``results_dir``. ``layers="each"`` also probes each stored
     layer alone and writes a layer curve per task; ``baselines`` adds the shortcut rows the board lacks."""
+    from .heads import head_fits
     from .probing.config import train_config
     from .probing.grid import ProbeJob, run_grid
 
@@ -193,10 +194,16 @@ def probe(
     grid = []
     for cache_path in by_encoder.values():
         n_layers = _layers_to_probe(layers, cache_path)
+        frames, dims = _input_shape(cache_path)
         for h in head_names:
             cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, device)
             for t in chosen:
                 for k in [None, *range(n_layers)]:  # the layer mix first: the board's row
+                    why = head_fits(h, frames * t.kind.inputs_per_example, dims[k])
+                    if why is not None:  # said once per head and task; the other jobs run
+                        if k is None:
+                            say(f"skipped: the {h} head on {t.name} ({cache_path.name}): {why}")
+                        continue
                     grid.append(ProbeJob(dataset, t.name, cache_path, cfg, results_dir, allow_missing, layer=k))
 
     def heard(job: ProbeJob, result: TaskResult, ran: bool) -> None:
@@ -234,6 +241,23 @@ def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str]) -> lis
             "the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)"
         )
     return get_heads(heads)
+
+
+def _input_shape(cache_path: Path) -> tuple[int, dict[int | None, int]]:
+    """A cache's frames per segment, and the dimensions a probe of each stored layer sees (None: all of them)."""
+    from .extraction.cache import CacheReader, stored_layers
+
+    reader = CacheReader(cache_path)
+    try:
+        ids = reader.ids()
+        if not ids:
+            raise ValueError(f"{cache_path}: no recordings")
+        _, _, frames, dim = reader.get(ids[0]).embeddings.shape
+        n = stored_layers(reader)
+        per_layer = list(reader.layer_dims) if reader.layer_dims else [dim] * n
+    finally:
+        reader.close()
+    return frames, {None: dim, **dict(enumerate(per_layer))}
 
 
 def _layers_to_probe(layers: str, cache_path: Path) -> int:

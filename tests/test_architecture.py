@@ -317,3 +317,23 @@ def test_layers_of_different_sizes_are_stored_side_by_side_and_probed_one_by_one
     (row,) = (results / tiny.name / "mel-sides").glob("difficulty-3way.linear-*.json")
     assert TaskResult.load(row).per_seed[0]["layer_weights"] is None  # all 20 values read at once: no mix of two sizes
     assert len(list((results / tiny.name / "mel-sides" / "layers").glob("difficulty-3way.linear-*.layer-curve.png"))) == 1
+
+
+def test_a_head_that_cannot_take_the_input_is_skipped_with_its_reason(tiny, tmp_path):
+    """Few frames per segment (here mel pooled to 2 frames/s: 20 per 10 s) are too few for the published head's two
+    stride-5 convolutions on one recording (25 needed) but not for a ranking pair's two side by side (40): those jobs
+    are skipped with the reason and the others run."""
+    from pjbench.heads import head_fits
+    from pjbench.heads.published import MIN_SIDE, conv_flatten_size
+
+    assert MIN_SIDE == 25 and conv_flatten_size(24, 128) == 0 < conv_flatten_size(25, 128)
+    assert head_fits("linear", 1, 1) is None and "at least 25 frames" in str(head_fits("published", 20, 128))
+    report = extract(tiny, load_encoder("mel"), ExtractConfig(pool="rate:2"), cache_root=tmp_path, progress=False)
+    results = tmp_path / "results"
+    args = ["probe", "--dataset", str(tiny.root), "--cache", str(report.cache_path), "--head", "both", "--seeds", "1"]
+    args += ["--epochs", "1", "--no-baselines", "--results-dir", str(results), "-t", "expertise-2way", "-t", "expertise-3way"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "skipped: the published head on expertise-3way" in r.output and "gives 20 x 128" in r.output
+    made = sorted(p.name.split("-custom")[0] for p in (results / tiny.name / "mel").glob("*.json"))
+    assert made == ["expertise-2way.linear", "expertise-2way.published", "expertise-3way.linear"]

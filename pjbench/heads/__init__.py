@@ -11,7 +11,7 @@ from typing import Any
 
 from ..hashing import config_hash
 from .linear import PooledLinearProbe
-from .published import ConvAttentionProbe, conv_flatten_size
+from .published import MIN_SIDE, ConvAttentionProbe, conv_flatten_size
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ HEADS: dict[str, HeadSpec] = {
         ),
     )
 }
+
+
+def head_fits(head: str, frames: int, dim: int) -> str | None:
+    """Why ``head`` cannot take an input of ``frames`` x ``dim`` (a ranking pair's two segments side by side count
+    double), or None when it can."""
+    if HEADS[head].feeder == "segments" and conv_flatten_size(frames, dim) <= 0:
+        return (
+            f"its two stride-5 convolutions need at least {MIN_SIDE} frames and {MIN_SIDE} dimensions per input, the cache "
+            f"gives {frames} x {dim}"
+        )
+    return None
 
 
 @dataclass(frozen=True)

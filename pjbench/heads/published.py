@@ -36,7 +36,11 @@ def _conv_out(n: int) -> int:
 
 def conv_flatten_size(frames: int, dim: int) -> int:
     """Flattened size after the two convolutions for a (frames x dim) segment."""
-    return _conv_out(_conv_out(frames)) * _conv_out(_conv_out(dim))
+    return max(_conv_out(_conv_out(frames)), 0) * max(_conv_out(_conv_out(dim)), 0)
+
+
+# the fewest frames (and dimensions) the two stride-5 convolutions leave anything of: 25
+MIN_SIDE = next(n for n in range(1, 1000) if _conv_out(_conv_out(n)) > 0)
 
 
 def blocked_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
@@ -86,7 +90,8 @@ class ConvAttentionProbe(nn.Module):
         self.flatten_size = conv_flatten_size(frames, dim)
         if self.flatten_size <= 0:
             raise ValueError(
-                f"the published head needs at least 5 frames and 5 dimensions per segment, got {frames} x {dim} (pooled cache? use --head linear)"
+                f"the published head needs at least {MIN_SIDE} frames and {MIN_SIDE} dimensions per input, got {frames} x {dim} "
+                "(pooled cache, or an encoder with few frames per segment? use --head linear)"
             )
         self.project = nn.Linear(self.flatten_size, d_model)
         self.attention = nn.TransformerEncoderLayer(d_model, nhead=2, dim_feedforward=64, dropout=dropout, batch_first=True)
