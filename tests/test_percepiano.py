@@ -264,7 +264,9 @@ def test_a_few_segments_boarded_end_to_end(files, names, tmp_path):
     answers, _ = raw_answers(files / RAW_ANSWERS)
     from types import SimpleNamespace
 
-    direct = human_ceiling(answers, [SimpleNamespace(id=i, groups=g) for i, g in items], ("piece", "performer"))
+    # the piece split's test units are compositions (the same bars, every player), crossed with performers
+    assert result.config["dataset"]["resample_group"] == ["composition", "performer"]
+    direct = human_ceiling(answers, [SimpleNamespace(id=i, groups=g) for i, g in items], ("composition", "performer"))
     assert cells[2] == f"{100 * direct['scores']['r2']['mean']:.1f}" + cells[2][cells[2].index(" ±") :]
 
 

@@ -172,7 +172,7 @@ def run_probe(
         task,
         [(splits["test"], s.probabilities["test"]) for s in seeds],
         [(ex.ids, [groups.get(i, {}) for i in ex.ids]) for ex in splits["test"]],
-        dataset.resample_group,
+        task.resample_group or dataset.resample_group,
         outcomes,
         stream=bootstrap.seed_stream_of(encoder_config["encoder"]["name"], cfg.head),
     )
@@ -188,7 +188,7 @@ def run_probe(
             "ordinal": task.ordinal,
             "class_values": list(task.class_values) if task.class_values else None,
         },
-        "dataset": dataset_record(dataset),
+        "dataset": dataset_record(dataset, task.resample_group),
         "provenance": provenance(dataset, cache_path),
         "allow_missing": allow_missing,
         **({"layer": layer} if layer is not None else {}),
@@ -237,9 +237,10 @@ def run_probe(
     return result
 
 
-def dataset_record(dataset: Dataset) -> dict[str, Any]:
-    """How the dataset was read and split: enough to rebuild the same split."""
-    record: dict[str, Any] = {"name": dataset.name, "resample_group": dataset.resample_group}
+def dataset_record(dataset: Dataset, resample_group: Any = None) -> dict[str, Any]:
+    """How the dataset was read and split: enough to rebuild the same split (``resample_group``: the task's own
+    groups for intervals, where it has them)."""
+    record: dict[str, Any] = {"name": dataset.name, "resample_group": resample_group or dataset.resample_group}
     keys = ("split_rule", "split_seed", "split_hash", "audio_root", "labels_dir", "manifest", "n_label_rows", "n_missing_audio")
     record.update({k: dataset.info[k] for k in keys if k in dataset.info})
     if "config" in dataset.info:  # the synthetic set: its generator config and where it lies

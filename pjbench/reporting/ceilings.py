@@ -18,12 +18,12 @@ CEILING_VERSION = "1"
 LABEL = "human (one rater vs the rest)"
 NOTE = (
     "human: one rater's answers against the mean of the other raters' on the same test segments (R² and r per "
-    "dimension, averaged; interval over pieces and performers); models are scored against the mean of all raters, "
+    "dimension, averaged; interval over the groups the models' intervals resample); models are scored against the mean of all raters, "
     "which is less noisy than one rater, so a model can pass it (docs/percepiano.md)"
 )
 
 
-def _percepiano(items: Sequence[tuple[str, dict[str, str]]]) -> dict[str, Any]:
+def _percepiano(items: Sequence[tuple[str, dict[str, str]]], resample_group: Any) -> dict[str, Any]:
     from types import SimpleNamespace
 
     from ..datasets.percepiano.ceiling import human_ceiling
@@ -31,11 +31,11 @@ def _percepiano(items: Sequence[tuple[str, dict[str, str]]]) -> dict[str, Any]:
     from ..datasets.percepiano.labels import raw_answers
 
     answers, _ = raw_answers(unpacked() / RAW_ANSWERS)
-    return human_ceiling(answers, [SimpleNamespace(id=i, groups=g) for i, g in items], ("piece", "performer"))
+    return human_ceiling(answers, [SimpleNamespace(id=i, groups=g) for i, g in items], resample_group)
 
 
-# task -> how its ceiling is computed from the test items (segment id, groups)
-CEILINGS: dict[str, Callable[[Sequence[tuple[str, dict[str, str]]]], dict[str, Any]]] = {
+# task -> how its ceiling is computed from the test items (segment id, groups) and the groups the intervals resample
+CEILINGS: dict[str, Callable[[Sequence[tuple[str, dict[str, str]]], Any], dict[str, Any]]] = {
     "perceptual-performer": _percepiano,
     "perceptual-piece": _percepiano,
 }
@@ -57,10 +57,13 @@ def ceiling(task: str, results: Sequence[TaskResult], results_dir: Path | None) 
     if not with_predictions:
         return None
     items = sorted(test_items(with_predictions[0], results_dir))
-    key = hashlib.sha256(json.dumps([CEILING_VERSION, task, [[i, sorted(g.items())] for i, g in items]]).encode()).hexdigest()[:24]
+    group = with_predictions[0].config.get("dataset", {}).get("resample_group")  # as the models' intervals resample
+    group = tuple(group) if isinstance(group, list) else group
+    key_text = json.dumps([CEILING_VERSION, task, group, [[i, sorted(g.items())] for i, g in items]])
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     folder = cache_dir() / "ceilings"
     stored = keyed_store.read(folder, key)
     if stored is None:
-        stored = CEILINGS[task](items)
+        stored = CEILINGS[task](items, group)
         keyed_store.write(folder, key, stored)
     return stored

@@ -138,6 +138,9 @@ TASKS: dict[str, Task] = {
             label=lambda r: r.labels["ratings"],
             target_scale=(4 / SCALE, 1 / SCALE),  # the answers' middle, one step of the 1-7 scale
             split_label=None if split == "performer" else "split/piece",
+            # the piece split draws whole compositions (the same bars, every player) into its test set: those are its
+            # units, crossed with performers; the performer split's are the dataset's (excerpts x performers)
+            resample_group=None if split == "performer" else ("composition", "performer"),
             datasets="percepiano",
         )
         for split, what in (("performer", "by performers unseen in training"), ("piece", "of bars unseen in training"))

@@ -39,6 +39,9 @@ class Task:
     # the recording label holding its split for this task (PercePiano's piece split beside its performer split, on
     # the same recordings and embeddings); None: the dataset's own split
     split_label: str | None = None
+    # the groups its test items are resampled by for intervals, where its split draws other units than the dataset's
+    # (PercePiano's piece split holds out compositions); None: the dataset's
+    resample_group: str | tuple[str, ...] | None = None
 
     def split_of(self, recording: Recording) -> str:
         return recording.split if self.split_label is None else str(recording.labels[self.split_label])

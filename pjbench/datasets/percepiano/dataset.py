@@ -147,7 +147,7 @@ def load_percepiano(
                 id=seg.name,
                 path=path,
                 split=by_performer[seg.name],
-                groups={"piece": seg.excerpt, "performer": str(seg.performer_fold)},
+                groups={"piece": seg.excerpt, "performer": str(seg.performer_fold), "composition": seg.composition},
                 labels={"ratings": labels[seg.name], "excerpt": seg.excerpt, "split/piece": by_piece[seg.name]},
             )
         )
@@ -172,8 +172,8 @@ def load_percepiano(
         root=folder,
         resample_group=("piece", "performer"),
         info={
-            "groups_across_splits": ("piece",),
-            "label_notes": ["pieces cross the performer split by design: test performers play pieces heard in training"],
+            "groups_across_splits": ("piece", "composition"),
+            "label_notes": ["pieces and their bars cross the performer split by design: test performers play music heard in training"],
             "source": source,
             "fold": fold,
             "left_out": {**counts, "no_audio": len(missing)},
