@@ -174,6 +174,19 @@ def test_regression_metrics_on_known_answers():
     assert abs(bootstrap.weighted_regression(w, y, noisy)["r2"][0] - twice["r2"]) < 1e-10
 
 
+def test_the_regression_kinds_chance_is_the_mean():
+    from pjbench.tasks import TASKS, Example
+
+    rng = np.random.default_rng(1)
+    test = [Example((f"r{k}",), tuple(rng.uniform(0.2, 0.9, 19))) for k in range(30)]
+    task = TASKS["perceptual-piece"]
+    levels = task.chance_levels(test)
+    assert set(task.leaderboard_columns) <= set(levels) and levels["r2"] == task.chance(test) == 0.0
+    assert np.isnan(levels["pearson"])  # a constant answer has no correlation: no chance line is drawn
+    y = np.array([ex.target for ex in test])
+    assert levels["mse"] == pytest.approx(task.metrics(test, np.broadcast_to(y.mean(0), y.shape))["mse"])
+
+
 def test_the_regression_kind_predicts_on_the_tasks_scale():
     from pjbench.tasks import TASKS
 
