@@ -268,8 +268,8 @@ def test_a_few_segments_boarded_end_to_end(files, names, tmp_path):
     (human,) = [line for line in board.splitlines() if line.startswith("| human (one rater vs the rest) |")]
     cells = [c.strip() for c in human.strip("|").split("|")][-4:]
     assert all(" ± " in c for c in cells), human
-    from pjbench.datasets.percepiano.ceiling import human_ceiling
     from pjbench.reporting.ceilings import test_items
+    from pjbench.reporting.human_agreement import human_ceiling
 
     result = TaskResult.load(next((results / "percepiano" / "mel").glob("perceptual-piece.linear-*.json")))
     items = test_items(result, None)
@@ -288,8 +288,8 @@ def test_the_human_ceiling_on_known_answers():
     agrees less (R² below r, both below 1); raters who answer at random give r near 0."""
     from types import SimpleNamespace
 
-    from pjbench.datasets.percepiano.ceiling import human_ceiling, rater_pairs
     from pjbench.datasets.percepiano.labels import RaterAnswers
+    from pjbench.reporting.human_agreement import human_ceiling, rater_pairs
 
     rng = np.random.default_rng(0)
     segments = [f"E{k % 4}_8bars_{k % 3}_{k}" for k in range(24)]

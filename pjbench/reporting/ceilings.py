@@ -26,9 +26,9 @@ NOTE = (
 def _percepiano(items: Sequence[tuple[str, dict[str, str]]], resample_group: Any) -> dict[str, Any]:
     from types import SimpleNamespace
 
-    from ..datasets.percepiano.ceiling import human_ceiling
     from ..datasets.percepiano.files import RAW_ANSWERS, unpacked
     from ..datasets.percepiano.labels import raw_answers
+    from .human_agreement import human_ceiling
 
     answers, _ = raw_answers(unpacked() / RAW_ANSWERS)
     return human_ceiling(answers, [SimpleNamespace(id=i, groups=g) for i, g in items], resample_group)

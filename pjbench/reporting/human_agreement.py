@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ...scoring import bootstrap
-from .labels import DIMENSIONS, N_DIMENSIONS, SCALE, RaterAnswers
+from ..datasets.percepiano.labels import DIMENSIONS, N_DIMENSIONS, SCALE, RaterAnswers
+from ..scoring import bootstrap
 
 
 @dataclass(frozen=True)
