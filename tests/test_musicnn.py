@@ -146,5 +146,6 @@ def test_the_musicnn_encoders_frames_are_the_originals_layers_side_by_side_and_p
     for k, layer in enumerate(want):
         got = frames[0, 0, layer_slice(dims, k)].numpy()
         assert np.abs(got - layer).max() <= 1e-5 * max(1.0, float(np.abs(layer).max())), k
-    failed = [c for c in validate_encoder(encoder) if not c.passed]
-    assert not failed, failed
+    if name == "musicnn-msd":  # the same network and code with other weights: one validation serves both (30 s each)
+        failed = [c for c in validate_encoder(encoder) if not c.passed]
+        assert not failed, failed
