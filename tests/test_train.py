@@ -172,3 +172,17 @@ def test_each_seed_visits_the_training_data_in_its_own_order():
     assert TrainConfig("linear", data_order="shared", order_seed=7).order_seeds([0, 1, 2]) == [7, 7, 7]
     with pytest.raises(ValueError, match="data_order 'random'"):
         TrainConfig("linear", data_order="random")
+
+
+def test_a_feature_constant_in_training_reads_zero_not_a_million():
+    """A one-hot of a piece never heard in training (PercePiano's piece split): standardising it with its training
+    std (0) once turned a test value of 1 into 1e6, and the piece baseline's R² into -1e11."""
+    from pjbench.probing.feeders import standardising_scale
+
+    train = np.array([[0.0, 1.0, 5.0], [0.0, 3.0, 5.0], [0.0, 2.0, 5.0]])
+    mean = train.mean(0)
+    scale = standardising_scale(mean, train.std(0))
+    test = np.array([1.0, 2.5, 7.0])
+    standardised = (test - mean) / scale
+    assert standardised[0] == 0 and standardised[2] == 0  # never varied in training: carries nothing learned
+    assert standardised[1] == pytest.approx((2.5 - 2.0) / (train.std(0)[1] + 1e-6))  # as before for the rest

@@ -85,8 +85,16 @@ def _frame_statistics(reader: RecordingSource, train_ids: list[str]) -> tuple[np
     if total is None or total_sq is None or count == 0:
         raise ValueError("no training frames to standardise with")
     mean = total / count
-    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0)) + 1e-6
+    std = standardising_scale(mean, np.sqrt(np.maximum(total_sq / count - mean**2, 0.0)))
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def standardising_scale(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """The divisor that standardises a feature with its training statistics. A feature constant in training (a piece
+    never heard in training, in a one-hot) gets an infinite divisor, so it reads 0 everywhere: dividing its test
+    values by a tiny std would turn them into numbers of a million and the probe's answers with them."""
+    constant = std <= 1e-6 * (1.0 + np.abs(mean))
+    return np.where(constant, np.inf, std + 1e-6)
 
 
 MEMORY_BUDGET_ENV = "PJBENCH_MEMORY_BUDGET_MB"
@@ -242,7 +250,8 @@ class PooledFeeder:
     def __init__(self, reader: RecordingSource, ids: list[str], train_ids: list[str]) -> None:
         self.features = pooled_statistics(reader, ids)
         train = np.stack([self.features[i] for i in train_ids])
-        self.mean, self.std = train.mean(0), train.std(0) + 1e-6  # standardised with training statistics only
+        self.mean = train.mean(0)
+        self.std = standardising_scale(self.mean, train.std(0))  # standardised with training statistics only
         self.n_layers, self.dim = train.shape[1:]
         self._standardised: dict[str, np.ndarray] = {}
 

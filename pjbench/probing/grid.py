@@ -90,19 +90,23 @@ def run_job(job: ProbeJob) -> TaskResult:
     from ..tasks import get_task
     from .probe import run_probe
 
+    threads = torch.get_num_threads()
     if job.threads:
         torch.set_num_threads(job.threads)
-    task = get_task(job.task, job.dataset)
-    return run_probe(
-        job.dataset,
-        task,
-        job.cache_path,
-        job.train,
-        job.results_dir,
-        progress=job.progress,
-        allow_missing=job.allow_missing,
-        layer=job.layer,
-    )
+    try:
+        task = get_task(job.task, job.dataset)
+        return run_probe(
+            job.dataset,
+            task,
+            job.cache_path,
+            job.train,
+            job.results_dir,
+            progress=job.progress,
+            allow_missing=job.allow_missing,
+            layer=job.layer,
+        )
+    finally:  # a job run in this process leaves the process's thread count as it found it
+        torch.set_num_threads(threads)
 
 
 def run_grid(
