@@ -82,13 +82,12 @@ def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
     results = tmp_path / "results"
     # the spectrogram, a transcriber and the shortcut baselines: enough rows for every mark, and few enough pairs that
     # the settled verdicts (each task's pairs compared, close calls redrawn) stay within seconds on 2 cores
-    for row in ("mel", "basicpitch", "duration", "loudness", "nuisance"):
+    for row in ("mel", "basicpitch", "duration", "loudness"):
         shutil.copytree(REFERENCE / "synthetic" / row, results / "synthetic" / row)
     assert not (results / REFERENCE_MARKER).exists()
-    # four tasks of three families (the whole board takes minutes to verify and compare on 2 cores)
-    page = write_html(make_boards(results, tasks=["expertise-2way", "expertise-3way", "difficulty-3way", "technique-multilabel"]))[
-        "synthetic"
-    ]
+    # four tasks of three families (the whole board takes minutes to verify and compare on 2 cores; technique-multilabel's
+    # bootstrap, 43% of the time when it was here, is left to the rescore tests)
+    page = write_html(make_boards(results, tasks=["expertise-2way", "expertise-3way", "difficulty-3way", "technique-single"]))["synthetic"]
     shown = _rendered_rows(page)
     encoders = {row[0] for row in shown.rows}
     assert {"mel", "basicpitch", "duration", "loudness"} <= encoders  # encoder and baseline rows
@@ -99,8 +98,8 @@ def test_the_synthetic_board_renders_in_chromium_and_sorts_by_a_click(tmp_path):
     assert shown.images and all((page.parent / src).is_file() for src in shown.images)
     dom = _chromium("--dump-dom", page.as_uri())
     assert "training data" in dom and "Apache-2.0" in dom and "chance" in dom
-    # per column a forest plot (6 score columns) and per task a matrix of pairwise verdicts (4 tasks)
-    assert dom.count('<svg xmlns="http://www.w3.org/2000/svg" class="forest"') == 6 and dom.count('class="verdicts"') == 4
+    # per column a forest plot (5 score columns) and per task a matrix of pairwise verdicts (4 tasks)
+    assert dom.count('<svg xmlns="http://www.w3.org/2000/svg" class="forest"') == 5 and dom.count('class="verdicts"') == 4
     assert "▲" in dom and "▼" in dom and "=" in dom
     # the page fits a laptop screen: nothing wider than a 1366-pixel window
     measured = page.with_name("measured.html")
@@ -129,6 +128,8 @@ def test_the_board_says_when_encoder_rows_saw_different_parts_of_each_recording(
     from pjbench.reporting.leaderboard import build_board
     from pjbench.reporting.sources import load_results
 
-    board = build_board("synthetic", load_results(REFERENCE)["synthetic"], REFERENCE)
+    # two encoders' rows of one task: the note reads the rows' extraction settings, not the comparisons
+    rows = [r for r in load_results(REFERENCE)["synthetic"] if r.encoder in ("mel", "transkun") and r.task == "expertise-2way"]
+    board = build_board("synthetic", rows, REFERENCE)
     (note,) = [n for n in board.notes if "saw different parts" in n]
     assert "transkun: up to the first 10 s" in note and "mel: up to the first 300 s" in note
