@@ -165,3 +165,19 @@ def test_committed_results_with_crossed_factors_and_seed_streams_rescore_exactly
     assert result.config["dataset"]["resample_group"] == ["piece", "performer"]
     assert result.intervals["seed_stream"] == f"{result.encoder}/{result.head}"
     assert differences(result, per_seed, scores) == []
+
+
+def test_curves_under_fractional_weights_equal_scikit_learns_weighted_ones() -> None:
+    """Whole-count weights take an exact integer path for the curves' running sums; other weights keep the float
+    path, which equals scikit-learn's sample-weighted AP and ROC-AUC."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rng = np.random.default_rng(3)
+    truth = (rng.random(80) < 0.4).astype(int)
+    score = np.round(rng.random(80), 1)  # many ties
+    weights = rng.integers(0, 4, (2, 80)) * np.array([[1.0], [0.25]])  # whole counts, then quarters
+    ap = bootstrap.weighted_average_precision(weights, truth, score)
+    auc = bootstrap.weighted_roc_auc(weights, truth, score)
+    for row in range(2):
+        assert ap[row] == pytest.approx(average_precision_score(truth, score, sample_weight=weights[row]), abs=1e-12)
+        assert auc[row] == pytest.approx(roc_auc_score(truth, score, sample_weight=weights[row]), abs=1e-12)

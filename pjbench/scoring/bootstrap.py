@@ -225,16 +225,25 @@ def weighted_macro_f1(w: np.ndarray, y: np.ndarray, pred: np.ndarray) -> np.ndar
     return _nanmean(list(f1.T), len(w))
 
 
+def _exact_counts(w: np.ndarray) -> np.ndarray:
+    """The weights as 64-bit integers where they are whole counts (running sums of integers are exact, and numpy
+    vectorises them where it cannot reorder a float sum: several times faster), else as they are."""
+    whole = w.astype(np.int64)
+    return whole if np.array_equal(whole, w) else w
+
+
 def _threshold_counts(w: np.ndarray, truth: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted true and false positives at each distinct score threshold, highest first (as scikit-learn). The
-    weights are integer counts, so every running sum is exact and ``fps`` is the total less ``tps``."""
+    """Weighted true and false positives at each distinct score threshold, highest first (as scikit-learn). With
+    integer weights (:func:`_exact_counts`) every running sum is exact, and ``fps`` is the total less ``tps``."""
     order = np.argsort(-score, kind="mergesort")
     s, t = score[order], truth[order].astype(bool)
-    ws = w[:, order]
+    ws = np.take(w, order, axis=1)  # row-major (an index w[:, order] is not, and its running sums are slower)
     last_of_run = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
-    tps = np.cumsum(np.where(t, ws, 0.0), axis=1)[:, last_of_run]
-    fps = np.cumsum(ws, axis=1)[:, last_of_run] - tps
-    return tps, fps
+    totals = np.take(np.cumsum(ws, axis=1), last_of_run, axis=1)
+    tps = np.take(np.cumsum(ws * t, axis=1), last_of_run, axis=1)
+    # column-major, as they were when computed from float weights: the curves' sums over thresholds then add in the
+    # same order, and every recorded interval is reproduced to the last bit
+    return np.asfortranarray(tps, dtype=np.float64), np.asfortranarray(totals - tps, dtype=np.float64)
 
 
 def _average_precision(tps: np.ndarray, fps: np.ndarray) -> np.ndarray:
@@ -252,11 +261,11 @@ def _roc_auc(tps: np.ndarray, fps: np.ndarray) -> np.ndarray:
 
 
 def weighted_average_precision(w: np.ndarray, truth: np.ndarray, score: np.ndarray) -> np.ndarray:
-    return _average_precision(*_threshold_counts(w, truth, score))
+    return _average_precision(*_threshold_counts(_exact_counts(w), truth, score))
 
 
 def weighted_roc_auc(w: np.ndarray, truth: np.ndarray, score: np.ndarray) -> np.ndarray:
-    return _roc_auc(*_threshold_counts(w, truth, score))
+    return _roc_auc(*_threshold_counts(_exact_counts(w), truth, score))
 
 
 def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray, only: Collection[str] | None = None) -> dict[str, np.ndarray]:
@@ -265,8 +274,9 @@ def weighted_multilabel(w: np.ndarray, y: np.ndarray, scores: np.ndarray, only: 
     out: dict[str, np.ndarray] = {}
     if wanted & {"mAP", "roc_auc"}:
         ap, auc = [], []
+        counts_w = _exact_counts(w)
         for k in range(y.shape[1]):
-            counts = _threshold_counts(w, y[:, k], scores[:, k])  # once for both curves
+            counts = _threshold_counts(counts_w, y[:, k], scores[:, k])  # once for both curves
             if "mAP" in wanted:
                 ap.append(_average_precision(*counts))
             if "roc_auc" in wanted:
