@@ -201,7 +201,8 @@ def test_the_committed_boards_stars_do_not_depend_on_the_bootstraps_seed():
     from pjbench.reporting.sources import load_results
 
     reference = Path(__file__).resolve().parents[1] / "results"
-    results = [r for r in load_results(reference)["synthetic"] if r.task in ("expertise-3way", "expertise-2way")]
+    rows = ("mel", "transkun", "duration", "loudness", "nuisance")  # the rows of that decision and the shortcuts' notes
+    results = [r for r in load_results(reference)["synthetic"] if r.task in ("expertise-3way", "expertise-2way") and r.encoder in rows]
     boards = [build_board("synthetic", results, reference, seed=seed) for seed in range(5)]
     stars = [{c: sorted(rows) for c, rows in b.marked.items()} for b in boards]
     assert all(s == stars[0] for s in stars[1:]), stars

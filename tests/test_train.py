@@ -206,3 +206,38 @@ def test_deterministic_mode_is_set_without_importing_the_compiler():
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_loop_reads_the_losses_back_once_an_epoch_not_once_a_step(monkeypatch):
+    """On a GPU each read of a device number waits for every queued kernel: the loop keeps the losses where the
+    model is and reads them once an epoch (the recorded mean losses are the same float64 sums as before)."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    data = torch.randn(40, 3)
+    member = Member(model, torch.optim.SGD(model.parameters(), lr=0.01), lambda batch: model(data[batch]).pow(2).mean(), None, "seed 0")
+    reads = {"n": 0}
+    for name in ("item", "tolist", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            reads["n"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    batches = lambda order, rng: [(order[i : i + 4], len(order[i : i + 4])) for i in range(0, len(order), 4)]  # noqa: E731
+    outcome = fit_members([member], list(range(40)), batches, 3, 0, progress=False)[0]
+    monkeypatch.undo()
+    assert reads["n"] == 3  # 10 steps an epoch, 3 epochs
+    # the mean loss of an epoch as the per-step floats gave it
+    torch.manual_seed(0)
+    again = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.SGD(again.parameters(), lr=0.01)
+    order = [int(i) for i in np.random.default_rng(0).permutation(40)]
+    total = 0.0
+    for i in range(0, 40, 4):
+        loss = again(data[order[i : i + 4]]).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * 4
+    assert outcome.losses[0] == total / 40

@@ -28,6 +28,18 @@ if TYPE_CHECKING:
     from .config import TrainConfig
 
 
+def host_batch(shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """An empty float32 batch on the host, to be filled and sent to ``device``: page-locked where that is a GPU, so
+    the copy (:func:`on_device`) runs without the host waiting for it."""
+    return torch.empty(shape, dtype=torch.float32, pin_memory=device.type == "cuda")
+
+
+def on_device(host: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``host`` on ``device``: the same tensor on the CPU; on a GPU an asynchronous copy (from page-locked memory,
+    :func:`host_batch`, it overlaps the next batch's assembly; torch keeps the buffer until the copy is done)."""
+    return host.to(device, non_blocking=device.type == "cuda")
+
+
 class RecordingSource(Protocol):
     """What feeders read: a :class:`CacheReader`, or a view of one (the ICPC recital parts)."""
 
@@ -209,7 +221,8 @@ class SegmentFeeder:
             # segments both recordings have, so no zero-filled half is ever compared
             counts = [min(len(r) for r in recs) for recs in recordings]
             width = len(chunk[0].ids)
-            x = np.empty((sum(counts), self.n_layers, self.frames * width, self.dim), dtype=np.float32)
+            host = host_batch((sum(counts), self.n_layers, self.frames * width, self.dim), device)
+            x = host.numpy()
             row = 0
             for recs, n in zip(recordings, counts):  # each recording copied once, straight to its place in the batch
                 for side, segments in enumerate(recs):
@@ -219,7 +232,7 @@ class SegmentFeeder:
             position = np.concatenate([np.arange(n) for n in counts])
             yield (
                 (
-                    torch.from_numpy(x).to(device),
+                    on_device(host, device),
                     torch.from_numpy(batch_index).to(device),
                     torch.from_numpy(position).to(device),
                     len(chunk),
@@ -271,7 +284,9 @@ class PooledFeeder:
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
             rows = [np.concatenate([self._row(i) for i in ex.ids], axis=-1) for ex in chunk]
-            yield (torch.from_numpy(np.stack(rows)).to(device=device, dtype=torch.float32),), chunk
+            host = host_batch((len(rows), *rows[0].shape), device)
+            np.stack(rows, out=host.numpy(), casting="same_kind")
+            yield (on_device(host, device),), chunk
 
     def _row(self, rec_id: str) -> np.ndarray:
         """A recording's standardised statistics, computed once (every epoch of every seed uses them)."""

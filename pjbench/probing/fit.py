@@ -8,9 +8,12 @@ protocol's fixed "fitting" epochs). The test split never enters here.
 
 Side by side, members with the same order seed share the order and every batch (read and prepared once for them);
 members with different order seeds each draw their own order and batches. Each member has its own weights, optimizer
-and torch random stream (dropout), swapped in around its own step, and stops on its own validation. So a member's
-numbers are exactly those of the same member trained alone with the same order seed: only the cost is shared
-(tests/test_train.py).
+and torch random stream (dropout; on a GPU the device's generator too), swapped in around its own step, and stops on
+its own validation. So a member's numbers are exactly those of the same member trained alone with the same order
+seed: only the cost is shared (tests/test_train.py).
+
+The losses stay where the model is: summed per epoch on the device in float64 (the same sums as Python floats), read
+back once an epoch, so a step on a GPU never waits for the host.
 """
 
 from __future__ import annotations
@@ -46,18 +49,35 @@ class FitOutcome:
     stopped_early: bool = False
 
 
+RandomState = tuple[torch.Tensor, torch.Tensor | None]  # the CPU generator's state; the GPU's (None: not on one)
+
+
+def random_state(device: torch.device | None = None) -> RandomState:
+    """The state of the generators dropout draws from: the CPU's, and ``device``'s where it is a GPU."""
+    if device is None or device.type != "cuda":
+        return torch.get_rng_state(), None
+    return torch.get_rng_state(), torch.cuda.get_rng_state(device)
+
+
+def set_random_state(state: RandomState, device: torch.device | None = None) -> None:
+    torch.set_rng_state(state[0])
+    if state[1] is not None:
+        torch.cuda.set_rng_state(state[1], device if device is not None else "cuda")
+
+
 @dataclass
 class Member:
     """One model of a side-by-side fit. ``batch_loss(batch)`` is its mean loss on a batch; ``validate()`` returns
-    the score to maximise and the metrics to record. ``random_state`` is its torch generator state (dropout): by
-    default the global generator's state when the member is made, i.e. right after its model was initialised."""
+    the score to maximise and the metrics to record. ``random_state`` is its torch generators' state (dropout): by
+    default the global CPU generator's state when the member is made, i.e. right after its model was initialised
+    (:func:`random_state` with the model's device also holds a GPU's)."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
     batch_loss: Callable[[Batch], torch.Tensor]
     validate: Callable[[], tuple[float, dict[str, float]]] | None = None
     name: str = "fit"
-    random_state: torch.Tensor = field(default_factory=torch.get_rng_state)
+    random_state: RandomState = field(default_factory=random_state)
     # the loop's own bookkeeping
     losses: list[float] = field(default_factory=list)
     curve: list[dict[str, float]] = field(default_factory=list)
@@ -67,42 +87,52 @@ class Member:
     epochs_run: int = 0
     seconds: float = 0.0
 
+    @property
+    def device(self) -> torch.device | None:
+        """The GPU whose generator is part of this member's stream (None: the CPU's alone)."""
+        if self.random_state[1] is None:
+            return None
+        return next(self.model.parameters()).device
+
     @contextmanager
     def own_random_stream(self) -> Iterator[None]:
         """Draw from this member's torch random stream (and leave the global one as it was)."""
-        shared = torch.get_rng_state()
-        torch.set_rng_state(self.random_state)
+        device = self.device
+        shared = random_state(device)
+        set_random_state(self.random_state, device)
         try:
             yield
         finally:
-            self.random_state = torch.get_rng_state()
-            torch.set_rng_state(shared)
+            self.random_state = random_state(device)
+            set_random_state(shared, device)
 
-    def step(self, batch: Batch) -> float:
-        """One optimisation step on ``batch`` under this member's own random stream; returns the loss."""
+    def step(self, batch: Batch) -> torch.Tensor:
+        """One optimisation step on ``batch`` under this member's own random stream; returns the loss (detached,
+        where the model is)."""
         with self.own_random_stream():
             loss = self.batch_loss(batch)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-        return float(loss.detach())
+        return loss.detach()
 
 
 class NonFiniteLossError(ValueError):
     """A training loss of NaN or infinity: nothing after it would be a result."""
 
 
-def step_together(active: list[Member], losses: list[torch.Tensor]) -> list[float]:
+def step_together(active: list[Member], losses: list[torch.Tensor]) -> torch.Tensor:
     """One optimisation step of several members at once: one backward pass over the sum of their losses (which gives
     each member exactly its own gradient, also where a layer was computed for all of them in one call), then each
     optimizer once (members may share one: a member's update depends on its own parameters and gradients only)."""
     optimizers = list({id(m.optimizer): m.optimizer for m in active}.values())
     for optimizer in optimizers:
         optimizer.zero_grad()
-    torch.stack(losses).sum().backward()
+    stacked = torch.stack(losses)
+    stacked.sum().backward()
     for optimizer in optimizers:
         optimizer.step()
-    return [float(loss.detach()) for loss in losses]
+    return stacked.detach()
 
 
 def fit_members(
@@ -115,7 +145,7 @@ def fit_members(
     desc: str = "fit",
     progress: bool = True,
     validate: Callable[[list[Member]], list[tuple[float, dict[str, float]]]] | None = None,
-    step: Callable[[list[Member], list[Batch]], list[float]] | None = None,
+    step: Callable[[list[Member], list[Batch]], torch.Tensor] | None = None,
 ) -> list[FitOutcome]:
     """Train every member on ``items``, side by side. ``order_seeds``: one per member (or one for all): the seed of
     the random generator that draws the member's order each epoch; ``batches(order, rng)`` yields (batch, number of
@@ -124,7 +154,7 @@ def fit_members(
     ``validate(members)``, if given, scores the members still training together (one pass over the validation
     inputs for all) instead of each member's own ``validate``; ``step(members, batches)``, if given, takes the
     optimisation step of all of them, each on its own batch (the same object where they share it), and returns their
-    losses (see :func:`step_together`) instead of a step per member."""
+    losses as one tensor (see :func:`step_together`) instead of a step per member."""
     seeds = [order_seeds] * len(members) if isinstance(order_seeds, int) else list(order_seeds)
     if len(seeds) != len(members):
         raise ValueError(f"{len(seeds)} order seeds for {len(members)} members")
@@ -141,7 +171,8 @@ def fit_members(
         drawing = list(dict.fromkeys(seed_of[id(m)] for m in active))  # the order seeds still in use, first come first
         streams = [batches([items[i] for i in rngs[seed].permutation(len(items))], rngs[seed]) for seed in drawing]
         slot = [drawing.index(seed_of[id(m)]) for m in active]
-        totals, count = [0.0] * len(active), 0
+        totals: torch.Tensor | None = None  # on the device, float64: the sums Python floats would give
+        count = 0
         for drawn in zip(*streams):  # every order has the same items, so the same number of batches
             n = drawn[0][1]
             own = [drawn[k][0] for k in slot]
@@ -151,21 +182,24 @@ def fit_members(
                 for m in active:
                     m.seconds += (time.perf_counter() - began) / len(active)
             else:
-                losses = []
+                per_member = []
                 for m, batch in zip(active, own):
                     began = time.perf_counter()
-                    losses.append(m.step(batch))
+                    per_member.append(m.step(batch))
                     m.seconds += time.perf_counter() - began
-            for k, (m, loss) in enumerate(zip(active, losses)):
-                if not math.isfinite(loss):  # training on would only write NaN scores
-                    raise NonFiniteLossError(
-                        f"{desc}: the training loss of {m.name} became {loss} in epoch {epoch + 1}: non-finite inputs "
-                        "(`pjbench cache verify CACHE` checks a cache) or a learning rate that diverges"
-                    )
-                totals[k] += loss * n
+                losses = torch.stack(per_member)
+            weighted = losses.double() * n
+            totals = weighted if totals is None else totals + weighted
             count += n
-        for k, m in enumerate(active):
-            m.losses.append(totals[k] / max(count, 1))
+        sums = totals.tolist() if totals is not None else [0.0] * len(active)  # the epoch's one read back
+        for m, total in zip(active, sums):
+            if not math.isfinite(total):  # training on would only write NaN scores
+                raise NonFiniteLossError(
+                    f"{desc}: the training loss of {m.name} became {total} in epoch {epoch + 1}: non-finite inputs "
+                    "(`pjbench cache verify CACHE` checks a cache) or a learning rate that diverges"
+                )
+        for m, total in zip(active, sums):
+            m.losses.append(total / max(count, 1))
             m.epochs_run = epoch + 1
             m.model.eval()
         if validate is not None:
@@ -236,5 +270,5 @@ def fit(
     global torch random stream (left where its training left it, as a plain loop would)."""
     member = Member(model, optimizer, batch_loss, validate, desc)
     outcome = fit_members([member], items, batches, epochs, seed, patience, desc, progress)[0]
-    torch.set_rng_state(member.random_state)
+    set_random_state(member.random_state)
     return outcome

@@ -25,7 +25,7 @@ from ..scoring.bootstrap import unit_weight_metrics
 from ..tasks import Example, Task
 from .config import TrainConfig
 from .feeders import Feeder
-from .fit import FitOutcome, Member, fit_members, step_together
+from .fit import FitOutcome, Member, fit_members, random_state, set_random_state, step_together
 
 
 @dataclass
@@ -72,14 +72,15 @@ def deterministic_torch() -> None:
 def predict_many(
     models: list[nn.Module], feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device
 ) -> list[np.ndarray]:
-    """Each model's probabilities for ``examples``, every batch made once for all the models."""
+    """Each model's probabilities for ``examples``, every batch made once for all the models (kept where the models
+    are and read back once: on a GPU no batch waits for the host)."""
     for model in models:
         model.eval()
-    outs: list[list[np.ndarray]] = [[] for _ in models]
+    outs: list[list[torch.Tensor]] = [[] for _ in models]
     for inputs, _ in feeder.batches(examples, batch_size, device):
         for out, forward in zip(outs, _forwards(models, inputs)):
-            out.append(task.probabilities(forward()).cpu().numpy())
-    return [np.concatenate(out) for out in outs]
+            out.append(task.probabilities(forward()))
+    return [torch.cat(out).cpu().numpy() for out in outs]
 
 
 def _forwards(models: list[nn.Module], inputs: tuple) -> list[Callable[[], torch.Tensor]]:
@@ -160,7 +161,7 @@ def fit_probe(
     the epoch with the best validation score (early stopping)."""
     member = _member(model, task, feeder, train, cfg, f"{task.name} seed {seed}", val)
     outcome = fit_members([member], train, _batches(task, feeder, cfg), epochs, seed, cfg.patience, member.name, progress)[0]
-    torch.set_rng_state(member.random_state)
+    set_random_state(member.random_state)
     return outcome
 
 
@@ -174,7 +175,7 @@ def _joint_step(task: Task, train: list[Example], cfg: TrainConfig):
     pass and one optimizer step for all (:func:`step_together`)."""
     loss_fn = task.loss(train, cfg.pos_weight_scale, torch.device(cfg.device))
 
-    def step(active: list[Member], batches: list) -> list[float]:
+    def step(active: list[Member], batches: list) -> torch.Tensor:
         if all(batch is batches[0] for batch in batches):
             inputs, targets = batches[0]
             forwards = _forwards([m.model for m in active], inputs)
@@ -211,7 +212,7 @@ def train_seeds(
     for seed in seeds:
         set_seed(seed)  # the seed's initial weights; its member keeps the random stream from here (dropout)
         models.append(feeder.make_model(task).to(device))
-        random_states.append(torch.get_rng_state())
+        random_states.append(random_state(device))  # on a GPU its generator too: each seed its own dropout there
     shared = _optimizer([p for model in models for p in model.parameters()], task, cfg)  # one step for all the seeds
     members = [_member(model, task, feeder, splits["train"], cfg, f"seed {seed}", None, shared) for model, seed in zip(models, seeds)]
     for member, state in zip(members, random_states):
