@@ -188,26 +188,6 @@ def test_a_feature_constant_in_training_reads_zero_not_a_million():
     assert standardised[1] == pytest.approx((2.5 - 2.0) / (train.std(0)[1] + 1e-6))  # as before for the rest
 
 
-def test_deterministic_mode_is_set_without_importing_the_compiler():
-    """Training's deterministic flags are torch's own, and setting them does not import torch._inductor (1.3 s of
-    every probe command)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, torch\n"
-        "from pjbench.probing.train import deterministic_torch\n"
-        "assert not torch.are_deterministic_algorithms_enabled()\n"
-        "deterministic_torch()\n"
-        "assert torch.are_deterministic_algorithms_enabled()\n"
-        "assert torch.is_deterministic_algorithms_warn_only_enabled()\n"
-        "assert not torch.utils.deterministic.fill_uninitialized_memory\n"
-        "print('torch._inductor' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert out.stdout.strip() == "False"
-
-
 def test_the_loop_reads_the_losses_back_once_an_epoch_not_once_a_step(monkeypatch):
     """On a GPU each read of a device number waits for every queued kernel: the loop keeps the losses where the
     model is and reads them once an epoch (the recorded mean losses are the same float64 sums as before)."""

@@ -10,7 +10,6 @@ seeds share each batch). A seed's numbers are the same whether it trains alone o
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -58,13 +57,8 @@ def set_seed(seed: int) -> None:
 def deterministic_torch() -> None:
     """Deterministic kernels for training (a warning where an op has none). Fresh tensors are not filled with NaN
     first: that debugging aid of deterministic mode cost about 5% of a published-head step, and no op here reads
-    memory it did not write. The flag is set on torch's core directly where it can be: the public call also imports
-    the compiler (torch._inductor, 1.3 s of every probe command) to set a flag only compiled code reads."""
-    set_flag = getattr(torch._C, "_set_deterministic_algorithms", None)
-    if set_flag is None or "torch._inductor.config" in sys.modules:  # another torch, or the compiler in use: public call
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    else:
-        set_flag(True, warn_only=True)
+    memory it did not write."""
+    torch.use_deterministic_algorithms(True, warn_only=True)
     torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
 
 
