@@ -83,7 +83,10 @@ def blocks(folder: Path, encoder: str, label: str = "linear-paper") -> dict[str,
     found = curves(folder, encoder, label)
     if not found:
         raise SystemExit(f"no per-layer results under {folder / encoder / 'layers'} for {label}")
-    return {f"{encoder}-layers": score_table(found), f"{encoder}-mix-weights": weight_table(found)}
+    out = {f"{encoder}-layers": score_table(found)}
+    if any(r["mix_weight"] not in ("", None) for rows in found.values() for r in rows if r["layer"] != "mix"):
+        out[f"{encoder}-mix-weights"] = weight_table(found)  # none where the row reads layers of different sizes side by side
+    return out
 
 
 def main() -> int:
