@@ -13,6 +13,9 @@ video 0.77, audio 0.54, fusion 0.55 (p < 0.002 each); a frozen random C3D's vide
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,16 @@ def _assert_learns(result: TaskResult, head: str) -> None:
 
 @pytest.mark.slow
 def test_video_audio_and_fusion_each_learn_the_level(short_videos: Path, pisa_cache: Path, tmp_path: Path) -> None:
+    """Run in a fresh process: the one-seed end-to-end video model learned alone (rank correlation 0.77) and failed
+    twice at the end of the whole suite (0.05, -0.03), so some process-wide state left by an earlier test changes its
+    training (not found yet: the torch thread count is restored by the grid since 2026-12-05). A fresh process gives
+    the run the state a user's command has."""
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_pisa_learning as t; t.learns({str(short_videos)!r}, {str(pisa_cache)!r}, {str(tmp_path)!r})"
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+
+
+def learns(short_videos_dir: str, pisa_cache_dir: str, tmp_dir: str) -> None:
+    short_videos, pisa_cache, tmp_path = Path(short_videos_dir), Path(pisa_cache_dir), Path(tmp_dir)
     ds = load_synthetic_pisa(short_videos, SHORT_VIDEO)
     assert {p.split for p in ds.performances} == {"train", "val", "test"} and not ds.missing
     common = dict(sampling="uniform", width=WIDTH, frame_size=FRAMES)
