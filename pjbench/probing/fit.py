@@ -198,7 +198,6 @@ def fit_members(
                     f"{desc}: the training loss of {m.name} became {total} in epoch {epoch + 1}: non-finite inputs "
                     "(`pjbench cache verify CACHE` checks a cache) or a learning rate that diverges"
                 )
-        for m, total in zip(active, sums):
             m.losses.append(total / max(count, 1))
             m.epochs_run = epoch + 1
             m.model.eval()
