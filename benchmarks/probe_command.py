@@ -9,6 +9,12 @@ mel cache into its own `$PJBENCH_HOME` first (not timed in the comparison; repor
     python benchmarks/probe_command.py --before e4fc904 [--clips 750] [--head published] [--seeds 2] [--epochs 4]
     python benchmarks/probe_command.py --before e4fc904 --profile   # also a py-spy profile of each revision's run
 
+With `--task T` the command is instead a task of the synthetic `small` set itself, on the mel cache this machine
+already has (`pjbench extract -e mel`; read, never written, by both revisions), e.g. the board's published head on the
+paper's schedule for a few epochs:
+
+    python benchmarks/probe_command.py --before e4fc904 --task difficulty-3way --seeds 5 --epochs 6
+
 (needs `pjbench synth --size small`; `--before` is checked out into a temporary git worktree)
 """
 
@@ -90,6 +96,8 @@ def main() -> None:
     parser.add_argument("--head", default="published")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--task", default=None, help="a task of the synthetic small set (its existing mel cache) instead of the manifest")
+    parser.add_argument("--schedule", default="paper")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument(
         "--profile", action="store_true", help="one more run of each under py-spy (flamegraph stacks) and its phases' shares"
@@ -102,23 +110,29 @@ def main() -> None:
 
     dataset_root = Path(load_dataset("synthetic", build_missing=False).root)
     work = args.out or Path(tempfile.mkdtemp(prefix="pjbench-probe-command-"))
-    manifest = write_manifest(dataset_root, args.clips, work / "data")
     before_tree = work / "before"
     if not before_tree.exists():
         subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before_tree), args.before], check=True, capture_output=True
         )
     trees = {args.before: before_tree, "this checkout": ROOT}
-    probe_args = [
-        "probe", "--manifest", str(manifest), "-e", "mel", "-t", "classification", "--head", args.head,
-        "--seeds", str(args.seeds), "--epochs", str(args.epochs), "--patience", "100", "--no-baselines",
-    ]  # fmt: skip
+    common = ["--head", args.head, "--schedule", args.schedule, "--seeds", str(args.seeds), "--epochs", str(args.epochs)]
+    common += ["--patience", "100", "--no-baselines"]
+    if args.task is None:
+        manifest = write_manifest(dataset_root, args.clips, work / "data")
+        probe_args = ["probe", "--manifest", str(manifest), "-e", "mel", "-t", "classification", *common]
+    else:  # the board's own data and cache, shared read-only by both revisions
+        from pjbench.paths import cache_dir
+
+        probe_args = ["probe", "-d", str(dataset_root), "-e", "mel", "-t", args.task, "--cache-dir", str(cache_dir()), *common]
     report: dict[str, dict[str, object]] = {}
     try:
         for name, tree in trees.items():
             env = {**os.environ, "PYTHONPATH": str(tree), "PJBENCH_HOME": str(work / f"home-{tree.name}")}
-            extract_s, _ = timed([sys.executable, "-m", "pjbench", "-q", "extract", "--manifest", str(manifest), "-e", "mel"], env)
-            report[name] = {"extract_s": round(extract_s, 1), "probe_s": [], "peak_rss_mb": []}
+            report[name] = {"probe_s": [], "peak_rss_mb": []}
+            if args.task is None:
+                extract = [sys.executable, "-m", "pjbench", "-q", "extract", "--manifest", str(manifest), "-e", "mel"]
+                report[name]["extract_s"] = round(timed(extract, env)[0], 1)
         for repeat in range(args.repeats):
             for name, tree in trees.items():
                 env = {**os.environ, "PYTHONPATH": str(tree), "PJBENCH_HOME": str(work / f"home-{tree.name}")}
@@ -142,7 +156,7 @@ def main() -> None:
         if args.out is None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before_tree)], capture_output=True)
     before, after = (min(report[n]["probe_s"]) for n in trees)  # type: ignore[type-var]
-    print(json.dumps({"machine": machine(), "manifest_clips": args.clips, "command": "pjbench " + " ".join(probe_args[:1] + probe_args[3:]),
+    print(json.dumps({"machine": machine(), "manifest_clips": None if args.task else args.clips, "command": "pjbench " + " ".join(probe_args),
                       "runs": report, "speedup_best_of": round(before / after, 2)}, indent=1))  # fmt: skip
 
 

@@ -82,7 +82,13 @@ def test_segment_feeder_keeps_prepared_inputs_within_its_memory_budget(tiny, tin
     assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(batches["0"], batches["1"], batches["2048"]))
     # the next task's feeder on the same cache and transform finds the recordings prepared; another transform does not
     assert feeders.SegmentFeeder(reader, 30, train_ids)._kept is feeder._kept
-    assert not feeders.SegmentFeeder(reader, 30, None)._kept.arrays
+    raw = feeders.SegmentFeeder(reader, 30, None)
+    assert not raw._kept.arrays
+    # unstandardised inputs are kept as float32: the cache's float16 converted once, not in every batch
+    for _ in raw.batches(examples[:6], 6, torch.device("cpu")):
+        pass
+    assert raw._kept.arrays and all(a.dtype == np.float32 for a in raw._kept.arrays.values())
+    assert all(np.array_equal(a, reader.get(i).embeddings.astype(np.float32)) for i, a in raw._kept.arrays.items())
     monkeypatch.setenv(feeders.MEMORY_BUDGET_ENV, "lots")
     with pytest.raises(ValueError, match="megabytes"):
         feeders.memory_budget_bytes()

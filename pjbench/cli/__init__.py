@@ -60,7 +60,10 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
 ) -> None:
     setup_logging(verbose, quiet)
+    from ..allocator import keep_freed_memory
     from ..results.record import start_run
+
+    keep_freed_memory()  # large blocks reused, not mapped and zero-filled anew (pjbench/allocator.py)
 
     start_run()  # every result this command writes carries its run id
     if config is not None:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..allocator import keep_freed_memory
 from ..datasets.pisa import PisaDataset, pisa_fingerprint
 from ..hashing import config_hash, file_digest
 from ..heads.pisa import PisaModel
@@ -321,6 +322,7 @@ def run_pisa(
         elif cfg.mode != "end-to-end":
             raise ValueError(f"--mode {cfg.mode!r}: choose end-to-end or frozen")
         deterministic_torch()
+        keep_freed_memory()
         per_seed = [train_pisa_seed(source, splits, cfg, seed, (video_dim, audio_dim), progress) for seed in cfg.seeds]
         probabilities = [s.pop(PROBABILITIES) for s in per_seed]
         videos = {i: str(reader.samples[i].attrs["video"]) for ids in splits.values() for i in ids}

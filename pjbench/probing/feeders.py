@@ -209,8 +209,10 @@ class SegmentFeeder:
         return self._kept.get(rec_id, lambda: self._standardised(self.reader.get(rec_id).embeddings[: self.max_segments]))
 
     def _standardised(self, segments: np.ndarray) -> np.ndarray:
+        # float32 either way: the cache's float16, converted once here, not again in every batch that copies it
+        # (numpy's half-to-single conversion made copying half of an unstandardised probe's time)
         if self.mean is None or self.std is None:
-            return segments
+            return segments.astype(np.float32)
         return (segments.astype(np.float32) - self.mean) / self.std
 
     def batches(self, examples: list[Example], batch_size: int, device: torch.device) -> Iterator[tuple[tuple, list[Example]]]:

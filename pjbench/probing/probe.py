@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..allocator import keep_freed_memory
 from ..datasets.base import SPLITS, Dataset
 from ..datasets.fingerprint import fingerprint
 from ..extraction.cache import CacheReader, LayerView, dataset_identity, encoder_specs, encoder_stats, stored_identity
@@ -161,6 +162,7 @@ def run_probe(
         check_targets(task, dataset, splits)
         feeder = make_feeder(cfg, reader, splits)
         deterministic_torch()
+        keep_freed_memory()
         seeds = [outcome for _, outcome in train_seeds(task, feeder, splits, cfg, progress=progress)]
         outcomes = [s.record() for s in seeds]
         encoder_config = reader.config
