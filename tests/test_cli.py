@@ -117,3 +117,30 @@ def test_demo_runs_every_task_and_writes_the_board(tiny_mel_cache, tmp_path):
     assert len(list((results / "synthetic-tiny" / "mel").glob("*.json"))) == 21
     assert len(list((results / "synthetic-tiny" / "duration").glob("*.json"))) == 7
     assert "heads compared on the validation split under schedule `fast`" in board
+
+
+def test_the_demo_trains_the_published_head_on_the_schedules_asked(tiny_mel_cache, tmp_path, monkeypatch):
+    """`--published-schedule`: fast (beside a linear row of the same budget), paper (the paper's own), or both; the
+    linear head's paper row always. (The runs themselves are recorded here, not trained: the demo test above trains.)"""
+    from pjbench.cli import demo
+    from pjbench.probing import probe
+
+    from types import SimpleNamespace
+
+    runs: list[tuple[str, str, str]] = []
+
+    def record(ds, task, cache, cfg, results):
+        runs.append((task.name, cfg.head, cfg.schedule))
+        return SimpleNamespace(label=f"{cfg.head}-{cfg.schedule}")
+
+    monkeypatch.setattr(probe, "run_probe", record)
+    monkeypatch.setattr(demo, "print_result", lambda *args: None)
+    expected = {"fast": {"linear-paper", "linear-fast", "published-fast"}, "paper": {"linear-paper", "published-paper"}}
+    expected["both"] = expected["fast"] | expected["paper"]
+    for asked, rows in expected.items():
+        runs.clear()
+        args = ["demo", "--size", "tiny", "--seeds", "1", "--no-baselines", "--published-schedule", asked]
+        r = runner.invoke(app, [*args, "--results-dir", str(tmp_path)])
+        assert r.exit_code == 0, r.output
+        assert {f"{head}-{schedule}" for _, head, schedule in runs} == rows
+        assert len(runs) == 7 * len(rows)  # every task

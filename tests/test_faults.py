@@ -45,6 +45,7 @@ runner = CliRunner()
         (["extract", "--max-segments", "-1"], "--max-segments"),
         (["extract", "--segment-seconds", "-3"], "--segment-seconds"),
         (["demo", "--seeds", "0"], "--seeds"),
+        (["demo", "--published-schedule", "slow"], "--published-schedule"),
         (["pisa", "--epochs", "0"], "--epochs"),
         (["transfer", "--part-segments", "0"], "--part-segments"),
     ],
