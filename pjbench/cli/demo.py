@@ -52,7 +52,7 @@ def demo(
         typer.Option(
             "--published-schedule",
             help="the published head's schedule: fast (the default, beside a linear row of the same budget) | paper (the "
-            "paper's: up to 100 epochs, patience 15; about 21 more minutes for mel on 2 cores) | both, as results/synthetic",
+            "paper's: up to 100 epochs, patience 15; about 27 more minutes for mel on 2 cores) | both, as results/synthetic",
         ),
     ] = "fast",
     seeds: Annotated[int, typer.Option(min=1, help="seeds per probe")] = 5,
