@@ -122,10 +122,10 @@ def test_demo_runs_every_task_and_writes_the_board(tiny_mel_cache, tmp_path):
 def test_the_demo_trains_the_published_head_on_the_schedules_asked(tiny_mel_cache, tmp_path, monkeypatch):
     """`--published-schedule`: fast (beside a linear row of the same budget), paper (the paper's own), or both; the
     linear head's paper row always. (The runs themselves are recorded here, not trained: the demo test above trains.)"""
+    from types import SimpleNamespace
+
     from pjbench.cli import demo
     from pjbench.probing import probe
-
-    from types import SimpleNamespace
 
     runs: list[tuple[str, str, str]] = []
 
