@@ -427,6 +427,9 @@ def demo(
 
     if dataset not in DEMO_DATASETS:
         raise UsageError(f"demo --dataset {dataset!r}: choose one of {', '.join(DEMO_DATASETS)}")
+    unknown = set(published_schedules) - {"fast", "paper"}
+    if unknown:
+        raise UsageError(f"demo: published schedules {sorted(unknown)}: choose fast or paper")
     ds = load_synthetic(build(SynthConfig.for_size(size))) if dataset == "synthetic" else get_dataset(dataset, build=True)
     if dataset == "synthetic" and size == "tiny":
         say(
@@ -445,9 +448,6 @@ def demo(
     published = [n for n in published_encoders if n in caches]
     fast = [(n, train_config(h, seeds, "fast", device="cpu")) for n in published for h in ("linear", "published")]
     paper = [(n, train_config("published", seeds, "paper", device="cpu")) for n in published]
-    unknown = set(published_schedules) - {"fast", "paper"}
-    if unknown:
-        raise UsageError(f"demo: published schedules {sorted(unknown)}: choose fast or paper")
     results: list[TaskResult] = []
 
     def probe_each(runs: list[tuple[str, TrainConfig]]) -> None:
