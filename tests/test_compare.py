@@ -202,13 +202,7 @@ def test_the_committed_boards_stars_do_not_depend_on_the_bootstraps_seed():
 
     reference = Path(__file__).resolve().parents[1] / "results"
     rows = ("mel", "transkun", "duration", "loudness", "nuisance")  # the rows of that decision and the shortcuts' notes
-    # not the published head's `paper` rows (2026-12-05): under seed 3 the shortcut note on expertise-3way adds
-    # "nuisance tied with mel published-paper", a close call the settling does not yet settle (issue 30's closing note)
-    results = [
-        r
-        for r in load_results(reference)["synthetic"]
-        if r.task in ("expertise-3way", "expertise-2way") and r.encoder in rows and r.label != "published-paper"
-    ]
+    results = [r for r in load_results(reference)["synthetic"] if r.task in ("expertise-3way", "expertise-2way") and r.encoder in rows]
     boards = [build_board("synthetic", results, reference, seed=seed) for seed in range(5)]
     stars = [{c: sorted(rows) for c, rows in b.marked.items()} for b in boards]
     assert all(s == stars[0] for s in stars[1:]), stars
