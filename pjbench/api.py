@@ -162,6 +162,7 @@ def probe(
     patience: int | None = None,
     standardize: bool | None = None,
     device: str = "cpu",
+    precision: str = "fp32",
     results_dir: Path = DEFAULT_RESULTS,
     layers: str = "mix",
     jobs: int = 1,
@@ -181,7 +182,7 @@ def probe(
     from .probing.grid import ProbeJob, run_grid
 
     names = list(tasks) or ["all"]
-    head_names = check_probe_request(names, heads)
+    head_names = check_probe_request(names, heads, precision)
     if layers not in ("mix", "each"):
         raise UsageError(f"--layers must be mix or each, not {layers!r}")
     chosen = get_tasks(dataset, names)
@@ -196,7 +197,7 @@ def probe(
         n_layers = _layers_to_probe(layers, cache_path)
         frames, dims = _input_shape(cache_path)
         for h in head_names:
-            cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, device)
+            cfg = train_config(h, seeds, schedule, lr, batch_size, weight_decay, epochs, patience, standardize, device, precision)
             for t in chosen:
                 for k in [None, *range(n_layers)]:  # the layer mix first: the board's row
                     why = head_fits(h, frames * t.kind.inputs_per_example, dims[k])
@@ -233,13 +234,17 @@ def check_labels(dataset: Dataset) -> None:
         )
 
 
-def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str]) -> list[str]:
-    """What can be checked of a probe request before any data is read: no task has a command of its own (PISA), and
-    the heads exist (their names returned)."""
+def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str], precision: str = "fp32") -> list[str]:
+    """What can be checked of a probe request before any data is read: no task has a command of its own (PISA), the
+    training precision is one training offers, and the heads exist (their names returned)."""
+    from .probing.config import TRAIN_PRECISIONS
+
     if any(n.startswith("pisa-") for n in tasks):
         raise UsageError(
             "the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)"
         )
+    if precision not in TRAIN_PRECISIONS:
+        raise UsageError(f"--precision {precision!r} for training: give fp32 or bf16 (fp16 training would need loss scaling)")
     return get_heads(heads)
 
 

@@ -46,6 +46,7 @@ runner = CliRunner()
         (["extract", "--segment-seconds", "-3"], "--segment-seconds"),
         (["demo", "--seeds", "0"], "--seeds"),
         (["demo", "--published-schedule", "slow"], "--published-schedule"),
+        (["probe", "--precision", "fp16"], "--precision"),
         (["pisa", "--epochs", "0"], "--epochs"),
         (["transfer", "--part-segments", "0"], "--part-segments"),
     ],

@@ -113,7 +113,8 @@ def test_validate_encoder_prints_the_weights_digest():
 
 
 def test_precision_is_part_of_the_cache_key_and_checked(tiny, tmp_path):
-    from pjbench.extraction.extract import ExtractConfig, autocast_for, cache_path_for
+    from pjbench.extraction.extract import ExtractConfig, cache_path_for
+    from pjbench.precision import autocast_for
 
     mel = load_encoder("mel")
     assert cache_path_for(tiny, mel, ExtractConfig()) != cache_path_for(tiny, mel, ExtractConfig(precision="bf16"))

@@ -15,7 +15,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pjbench"
 
 # lowest first; a room is a subpackage or a top-level module; rooms on one layer never import each other
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "paths", "hashing", "hints", "lazy", "progress", "parallel", "allocator", "audio", "data"),  # data: package files (CSV)
+    (
+        "version",
+        "paths",
+        "hashing",
+        "hints",
+        "lazy",
+        "progress",
+        "parallel",
+        "allocator",
+        "precision",
+        "audio",
+        "data",
+    ),  # data: package files (CSV)
     ("video",),
     ("scoring", "datasets", "encoders", "heads"),
     ("tasks", "extraction"),

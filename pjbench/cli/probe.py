@@ -72,6 +72,14 @@ def probe(
         ),
     ] = None,
     device: DeviceOpt = "auto",
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="the probe's arithmetic: fp32 (the default, the board's) | bf16 (forward passes under autocast; weights, "
+            "optimizer and losses stay fp32): faster on a GPU with bf16 units, slower on most CPUs, and its scores differ "
+            "slightly (docs/benchmarks.md); its results are a schedule variant of their own, e.g. published-paper-bf16"
+        ),
+    ] = "fp32",
     audio_root: AudioRootOpt = None,
     labels: LabelsOpt = None,
     split_seed: SplitSeedOpt = 0,
@@ -124,7 +132,7 @@ def probe(
 
     names = split_list(task) or ["all"]
     with failing():
-        check_probe_request(names, head)  # a wrong --head or a PISA task fails before any data is read
+        check_probe_request(names, head, precision)  # a wrong --head, --precision or a PISA task fails before any data is read
     with failing(assumed_note(dataset, manifest)):
         ds = load_requested(dataset, manifest, audio_root, labels, split_seed)
         get_tasks(ds, names)  # an unknown task fails before the caches are looked for
@@ -138,7 +146,7 @@ def probe(
         options = dict(_option_pair(o) for o in cluster_option or [])
         probe_tasks(
             ds, caches, names, heads=head, seeds=seeds, schedule=schedule, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
-            epochs=epochs, patience=patience, standardize=standardize, device=device_name(device), results_dir=results_dir,
+            epochs=epochs, patience=patience, standardize=standardize, device=device_name(device), precision=precision, results_dir=results_dir,
             layers=layers, jobs=jobs, executor=executor, cluster_options=options, baselines=baselines, allow_missing=allow_missing,
             cache_root=cache_dir, on_result=print_result, say=say,
         )  # fmt: skip

@@ -403,7 +403,7 @@ def run_transfer(
         for n in sorted(names, key=lambda n: (-mean_wins[n], n))
     ]
     config: dict[str, Any] = {
-        "train": {**asdict(cfg), "lr": cfg.lr_for(task), "batch_size": batch},
+        "train": {**cfg.record(), "lr": cfg.lr_for(task), "batch_size": batch},
         "transfer": asdict(tcfg),
         "source": {"cache": str(source_cache), "dataset": dataset_record(source)},
         "target": {"cache": str(target_cache), "dataset": dataset_record(target)},

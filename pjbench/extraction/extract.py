@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from ..audio import AudioError, load_audio, peak_gain, probe_audio
 from ..datasets.base import Dataset, Recording
 from ..encoders.base import Encoder, EncoderMeta, layer_slice
 from ..paths import cache_dir
+from ..precision import autocast_for
 from ..progress import progress_bar
 from ..version import __version__
 from .cache import SPECS_ATTR, CacheReader, CacheWriter, Source, cache_key, dataset_identity, encoder_specs
@@ -46,22 +46,6 @@ class ExtractConfig:
     device: str = "auto"
     workers: int = 1  # decoding processes
     precision: str = "fp32"  # "fp32", "bf16" or "fp16": the encoder's arithmetic (autocast); part of the cache key
-
-
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def autocast_for(precision: str, device: torch.device):
-    """The autocast context of ``precision`` on ``device`` (fp32: none). fp16 on a CPU is refused: few CPU kernels
-    have it and it is slower there than fp32."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"--precision {precision!r}: give fp32, bf16 or fp16")
-    dtype = PRECISIONS[precision]
-    if dtype is None:
-        return nullcontext()
-    if device.type == "cpu" and dtype == torch.float16:
-        raise ValueError("--precision fp16 needs a GPU; on a CPU use bf16 or fp32")
-    return torch.autocast(device.type, dtype=dtype)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..hashing import config_hash
+from ..precision import precision_suffix
 from .linear import PooledLinearProbe
 from .published import MIN_SIDE, ConvAttentionProbe, conv_flatten_size
 
@@ -110,9 +111,9 @@ def infer_schedule(train: dict[str, Any]) -> str:
         if train.get("head") == "published":
             same = same and bool(train.get("standardize")) == s.standardize
         if same and train.get("weight_decay", 0.01) == 0.01 and train.get("batch_size") is None:
-            return s.name
+            return s.name + precision_suffix(train.get("precision"))
     keys = ("lr", "batch_size", "weight_decay", "max_epochs", "patience", "standardize")
-    return f"custom-{config_hash({k: train.get(k) for k in keys})[:8]}"
+    return f"custom-{config_hash({k: train.get(k) for k in keys})[:8]}" + precision_suffix(train.get("precision"))
 
 
 def get_head(name: str) -> HeadSpec:

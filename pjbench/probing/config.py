@@ -3,10 +3,13 @@ the training loop, a probe run and the grid."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..precision import precision_suffix
 from ..tasks import Task
+
+TRAIN_PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,23 @@ class TrainConfig:
     # and data order); "shared" draws it from order_seed for every seed (results written before 2026-12-04 trained so)
     data_order: str = "seed"
     order_seed: int = 0  # the order of every seed under data_order "shared"
+    # the probe's arithmetic: "fp32", or "bf16" (forward passes under autocast; the weights, optimizer and losses stay
+    # fp32). fp16 is not offered: its gradients would need loss scaling
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.data_order not in ("seed", "shared"):
             raise ValueError(f"data_order {self.data_order!r}: choose seed or shared")
+        if self.precision not in TRAIN_PRECISIONS:
+            raise ValueError(f"--precision {self.precision!r} for training: give fp32 or bf16 (fp16 training would need loss scaling)")
+
+    def record(self) -> dict[str, Any]:
+        """The settings as a result file records them. fp32, the default, is left out, so the configurations (and
+        their hashes) of results written before training had a precision stay the same."""
+        out = asdict(self)
+        if self.precision == "fp32":
+            del out["precision"]
+        return out
 
     def order_seeds(self, seeds: list[int]) -> list[int]:
         """The order seed of each training seed."""
@@ -54,10 +70,11 @@ def train_config(
     patience: int | None = None,
     standardize: bool | None = None,
     device: str = "cpu",
+    precision: str = "fp32",
 ) -> TrainConfig:
     """A probe's training configuration, built by keyword in one place: the named schedule, then any explicit
     setting. A setting that changes the schedule makes it a variant of its own, ``custom-<hash>``, so its results
-    never overwrite the schedule's."""
+    never overwrite the schedule's; so does a precision other than fp32 (``paper-bf16``)."""
     from ..hashing import config_hash
     from ..heads import get_head, get_schedule
 
@@ -73,4 +90,5 @@ def train_config(
     asked["standardize"] = standardize
     chosen = {**base, **{k: v for k, v in asked.items() if v is not None}}
     variant = schedule if chosen == base else f"custom-{config_hash({'schedule': schedule, **chosen})[:8]}"
-    return TrainConfig(head=head, schedule=variant, seeds=tuple(range(seeds)), device=device, **chosen)
+    variant += precision_suffix(precision)
+    return TrainConfig(head=head, schedule=variant, seeds=tuple(range(seeds)), device=device, precision=precision, **chosen)

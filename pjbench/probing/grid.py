@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -50,13 +50,13 @@ def recorded(job: ProbeJob) -> TaskResult | None:
     from ..tasks import get_task
 
     task = get_task(job.task, job.dataset)
-    variant = job.train.schedule or infer_schedule(asdict(job.train))
+    variant = job.train.schedule or infer_schedule(job.train.record())
     label = f"{job.train.head}-{variant}" if variant else job.train.head
     path = result_file(job.results_dir, job.dataset.name, _encoder_name(job.cache_path), task.name, label, job.layer)
     if not path.is_file():
         return None
     result = TaskResult.load(path)
-    planned = {**asdict(job.train), "lr": job.train.lr_for(task), "batch_size": job.train.batch_size_for(task)}
+    planned = {**job.train.record(), "lr": job.train.lr_for(task), "batch_size": job.train.batch_size_for(task)}
     train = result.config.get("train", {})
     same = (
         _comparable(train) == _comparable(json.loads(json.dumps(planned)))

@@ -6,7 +6,6 @@ import csv
 import logging
 import time
 from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +151,7 @@ def run_probe(
     whole = CacheReader(cache_path)
     reader: Any = whole if layer is None else LayerView(whole, layer)
     data = fingerprint(dataset)
-    variant = cfg.schedule or infer_schedule(asdict(cfg))
+    variant = cfg.schedule or infer_schedule(cfg.record())
     try:
         label = f"{cfg.head}-{variant}" if variant else cfg.head
         target = result_file(results_dir, dataset.name, reader.config["encoder"]["name"], task.name, label, layer)
@@ -179,7 +178,7 @@ def run_probe(
         stream=bootstrap.seed_stream_of(encoder_config["encoder"]["name"], cfg.head),
     )
     config: dict[str, Any] = {
-        "train": {**asdict(cfg), "lr": cfg.lr_for(task), "batch_size": cfg.batch_size_for(task)},
+        "train": {**cfg.record(), "lr": cfg.lr_for(task), "batch_size": cfg.batch_size_for(task)},
         "cache": {"path": str(cache_path), **encoder_config},
         "task": {
             "name": task.name,

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..heads.published import ConvAttentionProbe, shared_first_conv
+from ..precision import autocast_for
 from ..scoring.bootstrap import unit_weight_metrics
 from ..tasks import Example, Task
 from .config import TrainConfig
@@ -64,16 +65,25 @@ def deterministic_torch() -> None:
 
 @torch.no_grad()
 def predict_many(
-    models: list[nn.Module], feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device
+    models: list[nn.Module],
+    feeder: Feeder,
+    task: Task,
+    examples: list[Example],
+    batch_size: int,
+    device: torch.device,
+    precision: str = "fp32",
 ) -> list[np.ndarray]:
     """Each model's probabilities for ``examples``, every batch made once for all the models (kept where the models
-    are and read back once: on a GPU no batch waits for the host)."""
+    are and read back once: on a GPU no batch waits for the host); the forward passes in ``precision``, the
+    probabilities in fp32."""
     for model in models:
         model.eval()
     outs: list[list[torch.Tensor]] = [[] for _ in models]
     for inputs, _ in feeder.batches(examples, batch_size, device):
-        for out, forward in zip(outs, _forwards(models, inputs)):
-            out.append(task.probabilities(forward()))
+        with autocast_for(precision, device):
+            logits = [forward() for forward in _forwards(models, inputs)]
+        for out, scores in zip(outs, logits):
+            out.append(task.probabilities(scores.float()))
     return [torch.cat(out).cpu().numpy() for out in outs]
 
 
@@ -87,8 +97,10 @@ def _forwards(models: list[nn.Module], inputs: tuple) -> list[Callable[[], torch
     return [partial(probe.after_first_conv, first, *inputs[1:]) for probe, first in zip(probes, firsts)]
 
 
-def predict(model: nn.Module, feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device) -> np.ndarray:
-    return predict_many([model], feeder, task, examples, batch_size, device)[0]
+def predict(
+    model: nn.Module, feeder: Feeder, task: Task, examples: list[Example], batch_size: int, device: torch.device, precision: str = "fp32"
+) -> np.ndarray:
+    return predict_many([model], feeder, task, examples, batch_size, device, precision)[0]
 
 
 def _batches(task: Task, feeder: Feeder, cfg: TrainConfig):
@@ -127,14 +139,17 @@ def _member(
 
     def batch_loss(batch) -> torch.Tensor:
         inputs, targets = batch
-        return loss_fn(model(*inputs), targets)
+        with autocast_for(cfg.precision, device):
+            logits = model(*inputs)
+        return loss_fn(logits.float(), targets)  # the loss in fp32 whatever the forward pass ran in
 
     validate = None
     if val is not None:
         held_out = val
 
         def validate() -> tuple[float, dict[str, float]]:
-            scores = unit_weight_metrics(task, held_out, predict(model, feeder, task, held_out, cfg.batch_size_for(task), device))
+            probs = predict(model, feeder, task, held_out, cfg.batch_size_for(task), device, cfg.precision)
+            scores = unit_weight_metrics(task, held_out, probs)
             return scores[task.primary_metric], scores
 
     return Member(model, optimizer, batch_loss, validate, name)
@@ -167,20 +182,22 @@ def _joint_step(task: Task, train: list[Example], cfg: TrainConfig):
     """All the seeds' step at once, each on its own batch: each probe's loss under its own random stream (where the
     seeds share one batch, the published head's first convolutions in one call, :func:`_forwards`), then one backward
     pass and one optimizer step for all (:func:`step_together`)."""
-    loss_fn = task.loss(train, cfg.pos_weight_scale, torch.device(cfg.device))
+    device = torch.device(cfg.device)
+    loss_fn = task.loss(train, cfg.pos_weight_scale, device)
 
     def step(active: list[Member], batches: list) -> torch.Tensor:
-        if all(batch is batches[0] for batch in batches):
-            inputs, targets = batches[0]
-            forwards = _forwards([m.model for m in active], inputs)
-            targets_of = [targets] * len(active)
-        else:
-            forwards = [partial(m.model, *batch[0]) for m, batch in zip(active, batches)]
-            targets_of = [batch[1] for batch in batches]
         losses = []
-        for m, forward, targets in zip(active, forwards, targets_of):
-            with m.own_random_stream():
-                losses.append(loss_fn(forward(), targets))
+        with autocast_for(cfg.precision, device):  # the forward passes; the backward pass follows autocast's types
+            if all(batch is batches[0] for batch in batches):
+                inputs, targets = batches[0]
+                forwards = _forwards([m.model for m in active], inputs)
+                targets_of = [targets] * len(active)
+            else:
+                forwards = [partial(m.model, *batch[0]) for m, batch in zip(active, batches)]
+                targets_of = [batch[1] for batch in batches]
+            for m, forward, targets in zip(active, forwards, targets_of):
+                with m.own_random_stream():
+                    losses.append(loss_fn(forward().float(), targets))
         return step_together(active, losses)
 
     return step
@@ -215,7 +232,7 @@ def train_seeds(
     batch_size = cfg.batch_size_for(task)
 
     def validate(active: list[Member]) -> list[tuple[float, dict[str, float]]]:
-        probs = predict_many([m.model for m in active], feeder, task, splits["val"], batch_size, device)
+        probs = predict_many([m.model for m in active], feeder, task, splits["val"], batch_size, device, cfg.precision)
         scores = [unit_weight_metrics(task, splits["val"], p) for p in probs]  # every epoch: the fast forms
         return [(s[task.primary_metric], s) for s in scores]
 
@@ -231,8 +248,8 @@ def train_seeds(
         validate,
         _joint_step(task, splits["train"], cfg),
     )
-    val_all = predict_many(models, feeder, task, splits["val"], batch_size, device)
-    test_all = predict_many(models, feeder, task, splits["test"], batch_size, device)
+    val_all = predict_many(models, feeder, task, splits["val"], batch_size, device, cfg.precision)
+    test_all = predict_many(models, feeder, task, splits["test"], batch_size, device, cfg.precision)
     out = []
     for seed, model, outcome, val_probs, test_probs in zip(seeds, models, fitted, val_all, test_all):
         mix = getattr(model, "layer_mix", None)
