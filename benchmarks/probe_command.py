@@ -60,7 +60,7 @@ PHASES = (
     ("inputs (feeder, kept arrays)", "make_feeder ("),
     ("result files", "TaskResult.save ("),
     ("board", "print_leaderboards ("),
-    ("dataset, fingerprint, checks", "pjbench/"),
+    ("dataset, fingerprint, checks", " (pjbench/"),  # a frame of pjbench's (not the process line, which may name a path)
 )
 
 
@@ -98,12 +98,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--task", default=None, help="a task of the synthetic small set (its existing mel cache) instead of the manifest")
     parser.add_argument("--schedule", default="paper")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2, help="timed runs of each revision (0 with --profile: the profiles alone)")
     parser.add_argument(
         "--profile", action="store_true", help="one more run of each under py-spy (flamegraph stacks) and its phases' shares"
     )
     parser.add_argument("--out", type=Path, default=None, help="keep the work folder (manifests, caches, profiles) here")
+    parser.add_argument("--phases", type=Path, nargs="+", default=None, help="only print the phases' shares of these saved profiles")
     args = parser.parse_args()
+    if args.phases:
+        print(json.dumps({str(p): phase_shares(p) for p in args.phases}, indent=1))
+        return
 
     sys.path.insert(0, str(ROOT))
     from pjbench.datasets import load_dataset
@@ -155,9 +159,10 @@ def main() -> None:
     finally:
         if args.out is None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before_tree)], capture_output=True)
-    before, after = (min(report[n]["probe_s"]) for n in trees)  # type: ignore[type-var]
+    timed_runs = [report[n]["probe_s"] for n in trees]
+    speedup = round(min(timed_runs[0]) / min(timed_runs[1]), 2) if all(timed_runs) else None  # type: ignore[type-var, arg-type]
     print(json.dumps({"machine": machine(), "manifest_clips": None if args.task else args.clips, "command": "pjbench " + " ".join(probe_args),
-                      "runs": report, "speedup_best_of": round(before / after, 2)}, indent=1))  # fmt: skip
+                      "runs": report, "speedup_best_of": speedup}, indent=1))  # fmt: skip
 
 
 if __name__ == "__main__":
