@@ -237,14 +237,16 @@ def check_labels(dataset: Dataset) -> None:
 def check_probe_request(tasks: Sequence[str], heads: str | Sequence[str], precision: str = "fp32") -> list[str]:
     """What can be checked of a probe request before any data is read: no task has a command of its own (PISA), the
     training precision is one training offers, and the heads exist (their names returned)."""
-    from .probing.config import TRAIN_PRECISIONS
+    from .probing.config import check_train_precision
 
     if any(n.startswith("pisa-") for n in tasks):
         raise UsageError(
             "the PISA player level has its own command: `pjbench pisa --modality video|audio|multimodal` (see `pjbench pisa --help`)"
         )
-    if precision not in TRAIN_PRECISIONS:
-        raise UsageError(f"--precision {precision!r} for training: give fp32 or bf16 (fp16 training would need loss scaling)")
+    try:
+        check_train_precision(precision)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     return get_heads(heads)
 
 

@@ -26,8 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
         "allocator",
         "precision",
         "audio",
-        "data",
-    ),  # data: package files (CSV)
+        "data",  # package files (CSV)
+    ),
     ("video",),
     ("scoring", "datasets", "encoders", "heads"),
     ("tasks", "extraction"),

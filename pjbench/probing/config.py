@@ -12,6 +12,11 @@ from ..tasks import Task
 TRAIN_PRECISIONS = ("fp32", "bf16")
 
 
+def check_train_precision(precision: str) -> None:
+    if precision not in TRAIN_PRECISIONS:
+        raise ValueError(f"--precision {precision!r} for training: give fp32 or bf16 (fp16 training would need loss scaling)")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     head: str = "published"
@@ -37,8 +42,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.data_order not in ("seed", "shared"):
             raise ValueError(f"data_order {self.data_order!r}: choose seed or shared")
-        if self.precision not in TRAIN_PRECISIONS:
-            raise ValueError(f"--precision {self.precision!r} for training: give fp32 or bf16 (fp16 training would need loss scaling)")
+        check_train_precision(self.precision)
 
     def record(self) -> dict[str, Any]:
         """The settings as a result file records them. fp32, the default, is left out, so the configurations (and
